@@ -1,0 +1,109 @@
+"""The ASGI app: Strawberry's GraphQL view on /graphql, plus /healthz, /readyz and /metrics.
+
+Services (HTTP sessions, cache, adapters) are created in the lifespan and handed to requests through
+``app.state``; nothing is global, so several apps can live in one process (tests do this).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from gateway.context import Context, Services
+from gateway.errors import GatewayError
+from gateway.settings import Settings
+from schema import build_schema
+
+__all__ = ["GatewayGraphQL", "create_app"]
+
+
+class GatewayGraphQL(GraphQL):
+    """Strawberry's ASGI view with the gateway's per-request context."""
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        services: Services = request.app.state.services
+        return Context.create(services, request.headers, request=request, response=response)
+
+
+async def _healthz(_request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _probe(services: Services, name: str) -> str:
+    http = services.http[name]
+    path = {"openml": "evaluationmeasure/list"}.get(name, "")
+    try:
+        response = await asyncio.wait_for(
+            http.request("GET", path, endpoint="readyz", idempotent=False), timeout=http.policy.total_timeout
+        )
+    except (GatewayError, TimeoutError):
+        return "down"
+    return "up" if response.status < 500 else "degraded"
+
+
+async def _readyz(request: Request) -> Response:
+    services: Services = request.app.state.services
+    names = sorted(services.http)
+    states = dict(zip(names, await asyncio.gather(*(_probe(services, n) for n in names)), strict=True))
+    ready = not names or any(state != "down" for state in states.values())
+    body = {"status": "ready" if ready and all(s == "up" for s in states.values()) else
+            ("degraded" if ready else "unavailable"), "backends": states}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def _metrics(request: Request) -> Response:
+    services: Services = request.app.state.services
+    lines = [
+        "# HELP gateway_backend_calls_total Backend calls that reached the network.",
+        "# TYPE gateway_backend_calls_total counter",
+    ]
+    for name, http in sorted(services.http.items()):
+        for endpoint, count in sorted(http.stats.by_endpoint.items()):
+            lines.append(f'gateway_backend_calls_total{{backend="{name}",endpoint="{endpoint}"}} {count}')
+    stats = services.cache.stats
+    lines += [
+        "# HELP gateway_cache_hits_total Record cache hits.",
+        "# TYPE gateway_cache_hits_total counter",
+        f"gateway_cache_hits_total {stats.hits}",
+        "# HELP gateway_cache_misses_total Record cache misses.",
+        "# TYPE gateway_cache_misses_total counter",
+        f"gateway_cache_misses_total {stats.misses}",
+    ]
+    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
+    """Return the ASGI app for ``settings``; ``services`` may be passed in by tests to inspect them."""
+    schema = build_schema()
+    graphql_app = GatewayGraphQL(schema, graphql_ide="graphiql" if settings.graphiql else None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        own = services is None
+        app.state.services = services or Services.create(settings)
+        try:
+            yield {}
+        finally:
+            if own:
+                await app.state.services.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/healthz", _healthz),
+            Route("/readyz", _readyz),
+            Route("/metrics", _metrics),
+        ],
+        lifespan=lifespan,
+    )
+    if services is not None:
+        app.state.services = services
+    return app

@@ -1,0 +1,153 @@
+"""In-process record cache (L1): TTL + LRU bounded in entries, with coalescing of concurrent misses.
+
+cachetools is only the container; the async logic is ours (``cachetools.cached`` on a coroutine would
+cache the coroutine object). Keys are tuples that the caller builds with ``record_key``: the backend's
+base URL (ids are per server), a credential scope (``public`` or a hash of the caller's credential, so
+private records never cross callers), the entity kind and the id.
+
+``load_many`` is what batch functions call: hits come from the cache, keys another request is already
+fetching are awaited (one backend call for 100 concurrent identical misses), and only the rest are
+fetched, in one call to ``fetch``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cachetools import TLRUCache
+
+from gateway.errors import GatewayError, NotFoundError
+
+__all__ = ["CacheStats", "RecordCache", "credential_scope", "record_key"]
+
+PUBLIC = "public"
+
+
+def credential_scope(credential: str | None) -> str:
+    """Return ``public`` without a caller credential, else a hash of it (never the credential itself)."""
+    if not credential:
+        return PUBLIC
+    return "k:" + hashlib.sha256(credential.encode("utf-8")).hexdigest()[:24]
+
+
+def record_key(base_url: str, scope: str, kind: str, native: Hashable) -> tuple[Hashable, ...]:
+    """Return the cache key of one record."""
+    return (base_url, scope, kind, native)
+
+
+@dataclass(slots=True)
+class CacheStats:
+    """Hit, miss and coalescing counters (exported as metrics)."""
+
+    hits: int = 0
+    misses: int = 0
+    coalesced: int = 0
+
+
+TTLFor = Callable[[Any], float]
+Fetch = Callable[[list[Hashable]], Awaitable[Mapping[Hashable, Any]]]
+
+
+class RecordCache:
+    """A bounded TTL+LRU cache of normalized records; ``enabled=False`` keeps only coalescing off too."""
+
+    def __init__(self, *, max_entries: int = 50_000, enabled: bool = True, negative_ttl: float = 10.0) -> None:
+        self.enabled = enabled
+        self.negative_ttl = negative_ttl
+        self.stats = CacheStats()
+        self._data: TLRUCache[Hashable, tuple[Any, float]] = TLRUCache(
+            maxsize=max(1, max_entries), ttu=lambda _key, value, now: now + value[1], timer=time.monotonic
+        )
+        self._inflight: dict[Hashable, asyncio.Future[Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: Hashable) -> tuple[bool, Any]:
+        """Return ``(True, value)`` on a hit, ``(False, None)`` on a miss."""
+        if not self.enabled:
+            return False, None
+        entry = self._data.get(key)
+        if entry is None:
+            return False, None
+        return True, entry[0]
+
+    def set(self, key: Hashable, value: Any, ttl: float) -> None:
+        """Store ``value`` for ``ttl`` seconds (nothing when ttl <= 0 or the cache is off)."""
+        if self.enabled and ttl > 0:
+            self._data[key] = (value, ttl)
+
+    def invalidate(self, predicate: Callable[[Hashable], bool]) -> int:
+        """Drop every entry whose key matches; return how many were dropped."""
+        doomed = [key for key in list(self._data.keys()) if predicate(key)]
+        for key in doomed:
+            self._data.pop(key, None)
+        return len(doomed)
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        self._data.clear()
+
+    async def load_many(self, keys: Sequence[Hashable], fetch: Fetch, ttl_for: TTLFor) -> list[Any]:
+        """Return one value (a record or a GatewayError instance) per key, in key order.
+
+        Hits are served from the cache; keys being fetched by a concurrent caller are awaited; the
+        rest go to ONE ``fetch(missing_keys)`` call that returns ``{key: record | GatewayError}``.
+        Errors are cached only when they are NOT_FOUND (briefly); other errors are never cached.
+        """
+        results: dict[Hashable, Any] = {}
+        waiting: dict[Hashable, asyncio.Future[Any]] = {}
+        missing: list[Hashable] = []
+        for key in dict.fromkeys(keys):
+            hit, value = self.get(key)
+            if hit:
+                self.stats.hits += 1
+                results[key] = value
+            elif self.enabled and key in self._inflight:
+                self.stats.coalesced += 1
+                waiting[key] = self._inflight[key]
+            else:
+                self.stats.misses += 1
+                missing.append(key)
+        if missing:
+            loop = asyncio.get_running_loop()
+            mine = {key: loop.create_future() for key in missing}
+            if self.enabled:
+                self._inflight.update(mine)
+            try:
+                fetched = await fetch(missing)
+            except BaseException as exc:
+                for future in mine.values():
+                    if future.done():
+                        continue
+                    if isinstance(exc, Exception):
+                        future.set_exception(exc)
+                        future.exception()  # retrieved here: waiters re-raise it, nobody else must
+                    else:
+                        future.cancel()
+                raise
+            finally:
+                for key in mine:
+                    if self._inflight.get(key) is mine[key]:
+                        del self._inflight[key]
+            for key in missing:
+                value = fetched.get(key)
+                if value is None:
+                    value = NotFoundError("Not found.")
+                results[key] = value
+                mine[key].set_result(value)
+                if isinstance(value, NotFoundError):
+                    self.set(key, value, self.negative_ttl)
+                elif not isinstance(value, GatewayError):
+                    self.set(key, value, ttl_for(value))
+        for key, future in waiting.items():
+            try:
+                results[key] = await asyncio.shield(future)
+            except GatewayError as exc:
+                results[key] = exc
+        return [results[key] for key in keys]

@@ -1,0 +1,127 @@
+"""The `gateway` command: serve, demo, emulate, schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from gateway.settings import SettingsError, load_settings
+
+__all__ = ["app_from_env", "main"]
+
+EXAMPLE_QUERY = """{
+  runs(filter: {taskIds: ["openml:task:31"]}, first: 50,
+       orderBy: {measure: "predictive_accuracy", direction: DESC}) {
+    edges { node { id ... on OpenMLRun {
+      flow { name }
+      task { name ... on OpenMLTask { dataset { name } } }
+      evaluation(measure: "predictive_accuracy") { value }
+    } } }
+  }
+}"""
+
+
+def app_from_env() -> Starlette:
+    """uvicorn factory: the app for the settings in this process's environment (used by --workers)."""
+    from gateway.app import create_app
+
+    return create_app(load_settings(os.environ))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.config:
+        os.environ["GATEWAY_CONFIG"] = str(Path(args.config).resolve())
+    try:
+        load_settings(os.environ)  # fail fast, with the variable's name, before forking workers
+    except SettingsError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.run("gateway.cli:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level=args.log_level, access_log=False, proxy_headers=False)
+    return 0
+
+
+async def _demo(port: int, host: str, latency_ms: float) -> None:
+    import uvicorn
+
+    from adapters.openml_v1.emulator import EmulatorConfig, start_emulator
+    from gateway.app import create_app
+
+    openml = await start_emulator(EmulatorConfig(latency_ms=latency_ms), host="127.0.0.1", port=0)
+    environ = dict(os.environ)
+    environ["GATEWAY_OPENML_URL"] = openml.url
+    settings = load_settings(environ)
+    app = create_app(settings)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    print(f"gateway: http://{host}:{port}/graphql", flush=True)
+    print(f"openml: {openml.url}", flush=True)
+    print("Open the gateway URL in a browser for GraphiQL. Try:\n" + EXAMPLE_QUERY, flush=True)
+    try:
+        await server.serve()
+    finally:
+        await openml.close()
+
+
+def _emulate(args: argparse.Namespace) -> int:
+    if args.backend != "openml":
+        print(f"gateway: no emulator for {args.backend!r} yet (available: openml)", file=sys.stderr)
+        return 2
+    from adapters.openml_v1.emulator import EmulatorConfig, run_emulator
+
+    run_emulator(EmulatorConfig(latency_ms=args.latency_ms, seed=args.seed), args.host, args.port)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = argparse.ArgumentParser(prog="gateway", description="GraphQL gateway over ML metadata services.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gateway (backends from GATEWAY_* settings)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--config", help="TOML settings file (env vars win)")
+    serve.add_argument("--log-level", default="info")
+
+    demo = sub.add_parser("demo", help="emulators of every backend on free ports, and the gateway in front")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--latency-ms", type=float, default=0.0)
+
+    emulate = sub.add_parser("emulate", help="run one backend emulator alone")
+    emulate.add_argument("backend", choices=["openml", "mlte", "vantage6", "pytupli"])
+    emulate.add_argument("--host", default="127.0.0.1")
+    emulate.add_argument("--port", type=int, default=0)
+    emulate.add_argument("--latency-ms", type=float, default=0.0)
+    emulate.add_argument("--seed", type=int, default=42)
+
+    sub.add_parser("schema", help="print the SDL")
+
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "demo":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_demo(args.port, args.host, args.latency_ms))
+        return 0
+    if args.command == "emulate":
+        return _emulate(args)
+    from schema import schema_sdl
+
+    sys.stdout.write(schema_sdl())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

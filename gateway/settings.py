@@ -1,0 +1,154 @@
+"""Settings from an explicit environ mapping and an optional TOML file; ``load_settings`` is pure.
+
+Env vars win over the file. Backend fields read ``GATEWAY_<BACKEND>_<FIELD>`` (``GATEWAY_OPENML_URL``)
+and ``[<backend>] <field>`` in the file; top-level fields read ``GATEWAY_<FIELD>`` and top-level keys.
+Every field documents itself (``metadata["doc"]``) so the README's settings table is generated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gateway.http import HTTPPolicy
+
+__all__ = ["BACKENDS", "BackendSettings", "Settings", "SettingsError", "iter_setting_docs", "load_settings"]
+
+BACKENDS = ("openml", "mlte", "vantage6", "pytupli")
+
+
+class SettingsError(ValueError):
+    """A setting has a value of the wrong form; the message names the variable."""
+
+
+def _doc(text: str, default: Any) -> Any:
+    return field(default=default, metadata={"doc": text})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackendSettings:
+    """How to reach one backend; a backend with no ``url`` is absent from the graph."""
+
+    url: str | None = _doc("API root of the backend (OpenML: the v1 XML root, e.g. https://www.openml.org/api/v1/xml)."
+                           " Unset: the backend is absent and its fields fail with BACKEND_UNAVAILABLE.", None)
+    token: str | None = _doc("Service credential for reads (a static token, or OpenML's api key).", None)
+    username: str | None = _doc("Service account for reads: the gateway logs in and refreshes the token.", None)
+    password: str | None = _doc("Password of the service account.", None)
+    connect_timeout: float = _doc("Seconds to establish a connection.", 2.0)
+    timeout: float = _doc("Seconds for one attempt of one backend call, body included.", 5.0)
+    max_concurrency: int = _doc("Backend calls in flight at once from one process.", 16)
+    max_response_bytes: int = _doc("Largest response body accepted; larger is BACKEND_ERROR.", 64 * 1024 * 1024)
+    retries: int = _doc("Extra attempts for idempotent reads after connection errors, 5xx and 429.", 2)
+    batch_size: int = _doc("Ids per batched list call (keeps URLs under the server's length limit).", 100)
+
+    def http_policy(self) -> HTTPPolicy:
+        """Return the HTTP limits of this backend."""
+        return HTTPPolicy(
+            connect_timeout=self.connect_timeout,
+            total_timeout=self.timeout,
+            max_concurrency=self.max_concurrency,
+            max_response_bytes=self.max_response_bytes,
+            retries=self.retries,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Everything the gateway process reads at start."""
+
+    openml: BackendSettings = field(default_factory=BackendSettings)
+    mlte: BackendSettings = field(default_factory=BackendSettings)
+    vantage6: BackendSettings = field(default_factory=BackendSettings)
+    pytupli: BackendSettings = field(default_factory=BackendSettings)
+    redis_url: str | None = _doc("Redis URL of the shared (L2) cache; unset: in-process cache only.", None)
+    cache_enabled: bool = _doc("Cache normalized records in process (L1).", True)
+    cache_max_entries: int = _doc("Most records the in-process cache holds.", 50_000)
+    cache_ttl: float = _doc("Seconds a mutable record (tags, status, evaluations) stays cached.", 60.0)
+    cache_ttl_immutable: float = _doc("Seconds an immutable record (flow body, setup) stays cached.", 3600.0)
+    cache_ttl_not_found: float = _doc("Seconds a NOT_FOUND answer stays cached.", 10.0)
+    dataloaders: bool = _doc("Batch backend calls per request; off only to measure what batching buys.", True)
+    max_first: int = _doc("Largest `first` a connection accepts.", 500)
+    list_scan_max: int = _doc("Most rows read to order one OpenML list newest first.", 100_000)
+    request_deadline: float = _doc("Seconds one GraphQL request may take in all.", 15.0)
+    production: bool = _doc("Mask unexpected errors (no internal messages in responses).", False)
+    introspection: bool = _doc("Allow schema introspection.", True)
+    graphiql: bool = _doc("Serve GraphiQL to browsers on GET /graphql.", True)
+
+    def backend(self, name: str) -> BackendSettings:
+        """Return the settings of backend ``name``."""
+        value = getattr(self, name)
+        assert isinstance(value, BackendSettings)
+        return value
+
+
+def _convert(raw: Any, default: Any, name: str) -> Any:
+    kind = type(default) if default is not None else str
+    if isinstance(raw, str):
+        raw = raw.strip()
+    try:
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            low = str(raw).lower()
+            if low in {"1", "true", "yes", "on"}:
+                return True
+            if low in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        out = str(raw)
+        return out or None
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}: {raw!r} is not a valid {kind.__name__}") from None
+
+
+def _section(cls: type[Any], environ: Mapping[str, str], file: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if "doc" not in f.metadata:
+            continue
+        env_name = f"{prefix}{f.name.upper()}"
+        if env_name in environ:
+            values[f.name] = _convert(environ[env_name], f.default, env_name)
+        elif f.name in file:
+            values[f.name] = _convert(file[f.name], f.default, f"{f.name} in the settings file")
+    return values
+
+
+def load_settings(environ: Mapping[str, str], path: Path | None = None) -> Settings:
+    """Build Settings from ``environ`` and the TOML file at ``path`` (or ``GATEWAY_CONFIG``).
+
+    Raises SettingsError for a value of the wrong form or an unreadable file.
+    """
+    if path is None and environ.get("GATEWAY_CONFIG"):
+        path = Path(environ["GATEWAY_CONFIG"])
+    file: dict[str, Any] = {}
+    if path is not None:
+        try:
+            file = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read settings file {path}: {exc}") from exc
+    top = _section(Settings, environ, file, "GATEWAY_")
+    for name in BACKENDS:
+        section = file.get(name, {})
+        if not isinstance(section, dict):
+            raise SettingsError(f"[{name}] in the settings file must be a table")
+        top[name] = BackendSettings(**_section(BackendSettings, environ, section, f"GATEWAY_{name.upper()}_"))
+    return Settings(**top)
+
+
+def iter_setting_docs() -> Iterator[tuple[str, str, str]]:
+    """Yield ``(env var, default, meaning)`` for every setting, for the README table."""
+    for f in dataclasses.fields(Settings):
+        if "doc" in f.metadata:
+            yield f"GATEWAY_{f.name.upper()}", repr(f.default), f.metadata["doc"]
+    for name in BACKENDS:
+        for f in dataclasses.fields(BackendSettings):
+            yield f"GATEWAY_{name.upper()}_{f.name.upper()}", repr(f.default), f.metadata["doc"]

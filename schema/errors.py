@@ -1,0 +1,50 @@
+"""GraphQL error formatting in one schema extension.
+
+Known errors (the gateway's taxonomy) keep their message and get ``extensions.code``, ``backend`` and
+``backendCode``; parse and validation errors get ``GRAPHQL_PARSE_FAILED`` / ``GRAPHQL_VALIDATION_FAILED``;
+anything else becomes ``INTERNAL`` with a generic message (the details go to the log, never to the
+client: no stack traces, backend URLs or credentials).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from gateway.errors import GatewayError
+
+__all__ = ["GatewayErrorFormatter", "format_error"]
+
+log = logging.getLogger("gateway.errors")
+
+
+def format_error(error: GraphQLError) -> GraphQLError:
+    """Return the client-facing version of one GraphQL error."""
+    original = error.original_error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    if isinstance(original, GatewayError):
+        return GraphQLError(original.message, nodes=error.nodes, path=error.path, extensions=original.extensions())
+    if original is None or isinstance(original, GraphQLError):
+        ext = dict(error.extensions or {})
+        if "code" not in ext:
+            ext["code"] = "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else (
+                "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_USER_INPUT"
+            )
+        return GraphQLError(error.message, nodes=error.nodes, path=error.path, extensions=ext)
+    log.error("unexpected error at %s: %r", ".".join(map(str, error.path or [])), original, exc_info=original)
+    return GraphQLError("Internal server error.", nodes=error.nodes, path=error.path,
+                        extensions={"code": "INTERNAL"})
+
+
+class GatewayErrorFormatter(SchemaExtension):
+    """Rewrites every error of a result into the gateway's taxonomy before it is sent."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [format_error(e) for e in result.errors]

@@ -1,0 +1,230 @@
+"""List connections over OpenML v1: filters -> list calls, newest-first keyset pages, primed loaders.
+
+The v1 list endpoints have no ORDER BY and no count (openml-api.md §1.3), so a connection reads the
+whole matching list once (in pages of the server's maximum, cached briefly and shared by every field of
+the request), orders it by descending id and cuts a page after the cursor's id. Lists ordered by an
+evaluation measure use ``evaluation/list/.../sort_order`` instead, which the server orders itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+
+from adapters.openml_v1.client import ListQuery
+from adapters.records import DatasetSummaryRecord, FlowSummaryRecord, RunSummaryRecord, TaskSummaryRecord
+from gateway.errors import BadUserInputError
+from schema.context_access import openml
+from schema.pagination import Connection, check_first, decode_cursor, encode_cursor, page_newest_first
+from schema.types.base import Run, SortDirection, Task
+from schema.types.datasets import Dataset
+from schema.types.flows import Flow
+from schema.types.runs import OpenMLRun
+from schema.types.tasks import OpenMLTask
+
+__all__ = ["build_queries", "list_datasets", "list_flows", "list_runs", "list_runs_of_datasets", "list_tasks"]
+
+IdList = Sequence[int] | None
+Fan = Sequence[str] | None
+
+
+def build_queries(
+    id_lists: Sequence[tuple[str, IdList]],
+    fan: Sequence[tuple[str, Fan]] = (),
+    fixed: Sequence[tuple[str, str | None]] = (),
+    *,
+    chunk: int = 100,
+) -> list[ListQuery]:
+    """Return the list calls for one filter: id lists are chunked, single-valued filters fanned out.
+
+    v1 filters like ``tag`` and ``type`` take one value, so ``tags: [a, b]`` means two calls whose rows
+    are merged ('any of').
+    """
+    combos: list[list[tuple[str, str]]] = [[]]
+    for name, ids in id_lists:
+        if ids is None:
+            continue
+        unique = sorted(set(ids))
+        parts = [unique[i : i + chunk] for i in range(0, len(unique), chunk)] or [[]]
+        combos = [[*c, (name, ",".join(map(str, part)))] for c in combos for part in parts]
+    for name, values in fan:
+        if values:
+            combos = [[*c, (name, v)] for c in combos for v in dict.fromkeys(values)]
+    tail = [(name, value) for name, value in fixed if value is not None]
+    return [ListQuery(filters=tuple(c + tail)) for c in combos]
+
+
+def _first(info: strawberry.Info, first: int | None) -> int:
+    value = 20 if first is None else first
+    check_first(value, info.context.settings.max_first)
+    return value
+
+
+def _empty_ids(*lists: IdList) -> bool:
+    """A filter given as an empty list matches nothing."""
+    return any(ids is not None and len(ids) == 0 for ids in lists)
+
+
+async def _scan_all(info: strawberry.Info, endpoint: str, queries: list[ListQuery]) -> list[Any]:
+    ol = openml(info)
+    pages = await asyncio.gather(*(ol.scan(endpoint, q) for q in queries))
+    merged: dict[int, Any] = {}
+    for page in pages:
+        for row in page:
+            merged[row.id] = row
+    return list(merged.values())
+
+
+def _statuses(statuses: Sequence[str] | None) -> tuple[str | None, set[str] | None]:
+    """Return the server-side status filter and the set to keep gateway-side (several statuses)."""
+    if not statuses:
+        return None, None
+    wanted = {s.lower() for s in statuses}
+    if len(wanted) == 1:
+        return next(iter(wanted)), None
+    return "all", wanted
+
+
+async def list_runs(
+    info: strawberry.Info,
+    *,
+    first: int | None,
+    after: str | None,
+    order_by: Any = None,
+    run_ids: IdList = None,
+    task_ids: IdList = None,
+    flow_ids: IdList = None,
+    setup_ids: IdList = None,
+    uploader_ids: IdList = None,
+    tags: Fan = None,
+    include_errored: bool = True,
+) -> Connection[Run]:
+    """Return a page of runs matching every given filter."""
+    size = _first(info, first)
+    if _empty_ids(run_ids, task_ids, flow_ids, setup_ids, uploader_ids):
+        return Connection.build([], has_next=False, has_previous=False, total=0)
+    ids = [("run", run_ids), ("task", task_ids), ("flow", flow_ids), ("setup", setup_ids), ("uploader", uploader_ids)]
+    chunk = info.context.settings.openml.batch_size
+    if order_by is not None:
+        return await _runs_by_measure(info, ids, tags, order_by, size, after, chunk)
+    queries = build_queries(ids, [("tag", tags)], [("show_errors", "true" if include_errored else None)], chunk=chunk)
+    rows: list[RunSummaryRecord] = await _scan_all(info, "run/list", queries)
+    page, has_next, has_prev = page_newest_first(rows, first=size, after=after, prefix="openml:run", key=lambda r: r.id)
+    openml(info).prime_summaries([row for _, row in page])
+    return Connection.build([(c, OpenMLRun.of(r.id)) for c, r in page], has_next=has_next, has_previous=has_prev,
+                            total=len(rows))
+
+
+async def _runs_by_measure(
+    info: strawberry.Info, ids: list[tuple[str, IdList]], tags: Fan, order_by: Any, size: int, after: str | None,
+    chunk: int,
+) -> Connection[Run]:
+    if tags and len(set(tags)) > 1:
+        raise BadUserInputError("Ordering runs by a measure supports at most one tag filter.")
+    direction = "asc" if order_by.direction == SortDirection.ASC else "desc"
+    queries = build_queries(
+        ids, [("tag", tags)], [("function", order_by.measure), ("sort_order", direction)], chunk=10**9
+    )
+    if len(queries) != 1:
+        raise BadUserInputError("Ordering runs by a measure needs at most one value per single-valued filter.")
+    del chunk
+    prefix = f"openml:runs-by:{order_by.measure}:{direction}"
+    offset = int(decode_cursor(after, prefix)) if after is not None else 0
+    rows = await openml(info).page("evaluation/list", queries[0], size + 1, offset)
+    window = rows[:size]
+    ol = openml(info)
+    for row in window:
+        ol.run_summary.prime(row.run_id, RunSummaryRecord(
+            id=row.run_id, task_id=row.task_id, setup_id=row.setup_id, flow_id=row.flow_id, uploader=row.uploader,
+            upload_time=row.upload_time,
+        ))
+    nodes = [(encode_cursor(prefix, offset + i + 1), OpenMLRun.of(row.run_id)) for i, row in enumerate(window)]
+    return Connection.build(nodes, has_next=len(rows) > size, has_previous=offset > 0, total=None)
+
+
+async def list_tasks(
+    info: strawberry.Info,
+    *,
+    first: int | None,
+    after: str | None,
+    task_ids: IdList = None,
+    dataset_ids: IdList = None,
+    tags: Fan = None,
+    type_ids: Sequence[int] | None = None,
+    statuses: Sequence[str] | None = None,
+) -> Connection[Task]:
+    """Return a page of tasks (server default: active only, unless statuses say otherwise)."""
+    size = _first(info, first)
+    if _empty_ids(task_ids, dataset_ids):
+        return Connection.build([], has_next=False, has_previous=False, total=0)
+    status, keep = _statuses(statuses)
+    types = [str(t) for t in type_ids] if type_ids else None
+    queries = build_queries([("task_id", task_ids), ("data_id", dataset_ids)], [("type", types), ("tag", tags)],
+                            [("status", status)], chunk=info.context.settings.openml.batch_size)
+    rows: list[TaskSummaryRecord] = await _scan_all(info, "task/list", queries)
+    if keep is not None:
+        rows = [r for r in rows if r.status in keep]
+    page, has_next, has_prev = page_newest_first(rows, first=size, after=after, prefix="openml:task",
+                                                 key=lambda r: r.id)
+    openml(info).prime_summaries([row for _, row in page])
+    return Connection.build([(c, OpenMLTask.of(r.id)) for c, r in page], has_next=has_next, has_previous=has_prev,
+                            total=len(rows))
+
+
+async def list_datasets(
+    info: strawberry.Info,
+    *,
+    first: int | None,
+    after: str | None,
+    dataset_ids: IdList = None,
+    tags: Fan = None,
+    statuses: Sequence[str] | None = None,
+    name: str | None = None,
+    uploader_ids: IdList = None,
+) -> Connection[Dataset]:
+    """Return a page of datasets (server default: active only, unless statuses say otherwise)."""
+    size = _first(info, first)
+    if _empty_ids(dataset_ids, uploader_ids):
+        return Connection.build([], has_next=False, has_previous=False, total=0)
+    status, keep = _statuses(statuses)
+    uploaders = [str(u) for u in uploader_ids] if uploader_ids else None
+    queries = build_queries([("data_id", dataset_ids)], [("tag", tags), ("uploader", uploaders)],
+                            [("data_name", name), ("status", status)], chunk=info.context.settings.openml.batch_size)
+    rows: list[DatasetSummaryRecord] = await _scan_all(info, "data/list", queries)
+    if keep is not None:
+        rows = [r for r in rows if r.status in keep]
+    page, has_next, has_prev = page_newest_first(rows, first=size, after=after, prefix="openml:dataset",
+                                                 key=lambda r: r.id)
+    openml(info).prime_summaries([row for _, row in page])
+    return Connection.build([(c, Dataset.of(r.id)) for c, r in page], has_next=has_next, has_previous=has_prev,
+                            total=len(rows))
+
+
+async def list_flows(
+    info: strawberry.Info, *, first: int | None, after: str | None, tags: Fan = None, uploader_ids: IdList = None,
+) -> Connection[Flow]:
+    """Return a page of flows (flow/list rows carry name and versions, so those fields cost no call)."""
+    size = _first(info, first)
+    if _empty_ids(uploader_ids):
+        return Connection.build([], has_next=False, has_previous=False, total=0)
+    uploaders = [str(u) for u in uploader_ids] if uploader_ids else None
+    queries = build_queries([], [("tag", tags), ("uploader", uploaders)])
+    rows: list[FlowSummaryRecord] = await _scan_all(info, "flow/list", queries)
+    page, has_next, has_prev = page_newest_first(rows, first=size, after=after, prefix="openml:flow",
+                                                 key=lambda r: r.id)
+    return Connection.build([(c, Flow.of(r.id, listed=r)) for c, r in page], has_next=has_next,
+                            has_previous=has_prev, total=len(rows))
+
+
+async def list_runs_of_datasets(
+    info: strawberry.Info, dataset_ids: Sequence[int], *, first: int | None, after: str | None,
+) -> Connection[Run]:
+    """Return runs on any task of the datasets (run/list has no dataset filter: tasks first)."""
+    _first(info, first)
+    queries = build_queries([("data_id", dataset_ids)], fixed=[("status", "all")],
+                            chunk=info.context.settings.openml.batch_size)
+    tasks: list[TaskSummaryRecord] = await _scan_all(info, "task/list", queries)
+    return await list_runs(info, first=first, after=after, task_ids=[t.id for t in tasks])

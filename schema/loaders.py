@@ -1,0 +1,292 @@
+"""Per-request dataloaders: one aiodataloader DataLoader per (backend, entity), built in ``get_context``.
+
+Each batch function turns N keys into as few adapter calls as the backend allows and goes through the
+shared record cache first (hits, coalesced in-flight keys, then one fetch for the rest). Loaders are
+made per request, so nothing in them crosses callers; what is shared is the cache, whose keys carry
+the backend URL and a hash of the caller's credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+from aiodataloader import DataLoader
+
+from adapters.openml_v1.client import LIST_PAGE, ListQuery, OpenMLV1Client
+from adapters.records import (
+    DatasetFeatureRecord,
+    DatasetQualityRecord,
+    DatasetRecord,
+    DatasetSummaryRecord,
+    EstimationProcedureRecord,
+    EvaluationRowRecord,
+    FlowRecord,
+    FlowSummaryRecord,
+    RunRecord,
+    RunSummaryRecord,
+    SetupRecord,
+    TaskRecord,
+    TaskSummaryRecord,
+    UserRecord,
+)
+from gateway.cache import RecordCache, credential_scope, record_key
+from gateway.errors import BackendUnavailableError, BadUserInputError, GatewayError
+from gateway.settings import Settings
+
+__all__ = ["Loaders", "OpenMLLoaders"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+SCAN_PAGE = {"run/list": LIST_PAGE, "evaluation/list": LIST_PAGE, "setup/list": 1000}
+
+
+class _Unconfigured:
+    """Stands in for a backend that has no URL: every load fails with BACKEND_UNAVAILABLE."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+
+    def error(self) -> BackendUnavailableError:
+        return BackendUnavailableError(
+            f"The {self.backend} backend is not configured on this gateway.", backend=self.backend
+        )
+
+
+class KeyedLoader(Generic[K, V]):
+    """A DataLoader whose batch function goes through the record cache."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        cache: RecordCache,
+        base_url: str,
+        scope: str,
+        fetch: Callable[[list[K]], Awaitable[Mapping[K, V | GatewayError]]],
+        ttl: float,
+        batching: bool,
+        max_batch_size: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self._cache = cache
+        self._base_url = base_url
+        self._scope = scope
+        self._fetch = fetch
+        self._ttl = ttl
+        self.loader: DataLoader[K, V] = DataLoader(
+            self._batch, batch=batching, cache=batching, max_batch_size=max_batch_size
+        )
+
+    async def _batch(self, keys: list[K]) -> list[V | Exception]:
+        cache_keys = [record_key(self._base_url, self._scope, self.kind, key) for key in keys]
+
+        async def fetch(missing: list[Hashable]) -> dict[Hashable, Any]:
+            natives = [ck[3] for ck in missing]  # type: ignore[index]
+            got = await self._fetch(natives)
+            return {record_key(self._base_url, self._scope, self.kind, n): v for n, v in got.items()}
+
+        return await self._cache.load_many(cache_keys, fetch, lambda _value: self._ttl)
+
+    async def load(self, key: K) -> V:
+        """Return the record for ``key``; raise its GatewayError."""
+        return await self.loader.load(key)
+
+    async def load_many(self, keys: Sequence[K]) -> list[V]:
+        """Return the records for ``keys`` in order; raise the first GatewayError."""
+        return list(await self.loader.load_many(list(keys)))
+
+    def prime(self, key: K, value: V) -> None:
+        """Seed this request's loader with a record another call already returned."""
+        self.loader.prime(key, value)
+
+
+class OpenMLLoaders:
+    """The OpenML v1 loaders of one request."""
+
+    def __init__(
+        self,
+        client: OpenMLV1Client | None,
+        cache: RecordCache,
+        settings: Settings,
+        *,
+        caller_key: str | None,
+        request_id: str | None,
+    ) -> None:
+        self.client = client
+        self.unconfigured = _Unconfigured("openml") if client is None else None
+        self.api_key = caller_key or settings.openml.token
+        self.request_id = request_id
+        self.settings = settings
+        self._cache = cache
+        self._scope = credential_scope(caller_key)
+        base = client.base_url if client is not None else "openml:unconfigured"
+        self._base = base
+        batching = settings.dataloaders
+        mutable, immutable = settings.cache_ttl, settings.cache_ttl_immutable
+
+        def make(kind: str, fetch: Callable[[list[Any]], Awaitable[Mapping[Any, Any]]], ttl: float,
+                 max_batch: int | None = None) -> KeyedLoader[Any, Any]:
+            return KeyedLoader(kind=kind, cache=cache, base_url=base, scope=self._scope, fetch=self._guard(fetch),
+                               ttl=ttl, batching=batching, max_batch_size=max_batch)
+
+        self.dataset_summary: KeyedLoader[int, DatasetSummaryRecord] = make(
+            "dataset-summary", lambda ids: self._c.get_datasets(ids, self.api_key, request_id), mutable)
+        self.dataset: KeyedLoader[int, DatasetRecord] = make(
+            "dataset", lambda ids: self._single(ids, self._c.get_dataset), mutable)
+        self.features: KeyedLoader[int, tuple[DatasetFeatureRecord, ...]] = make(
+            "features", lambda ids: self._single(ids, self._c.get_dataset_features), immutable)
+        self.qualities: KeyedLoader[int, tuple[DatasetQualityRecord, ...]] = make(
+            "qualities", lambda ids: self._single(ids, self._c.get_dataset_qualities), mutable)
+        self.task_summary: KeyedLoader[int, TaskSummaryRecord] = make(
+            "task-summary", lambda ids: self._c.get_tasks(ids, self.api_key, request_id), mutable)
+        self.task: KeyedLoader[int, TaskRecord] = make(
+            "task", lambda ids: self._single(ids, self._c.get_task), mutable)
+        self.flow: KeyedLoader[int, FlowRecord] = make(
+            "flow", lambda ids: self._c.get_flows(ids, self.api_key, request_id), immutable)
+        self.run_summary: KeyedLoader[int, RunSummaryRecord] = make(
+            "run-summary", lambda ids: self._c.get_runs(ids, self.api_key, request_id), mutable)
+        self.run: KeyedLoader[int, RunRecord] = make(
+            "run", lambda ids: self._single(ids, self._c.get_run), mutable)
+        self.evaluations: KeyedLoader[int, tuple[EvaluationRowRecord, ...]] = make(
+            "evaluations", lambda ids: self._c.get_evaluations(ids, self.api_key, request_id), mutable)
+        self.setup: KeyedLoader[int, SetupRecord] = make(
+            "setup", lambda ids: self._c.get_setups(ids, self.api_key, request_id), immutable, 1000)
+        self.user: KeyedLoader[int, UserRecord] = make(
+            "user", lambda ids: self._c.get_users(ids, self.api_key, request_id), immutable)
+        self.procedures: KeyedLoader[str, dict[int, EstimationProcedureRecord]] = make(
+            "procedures", lambda keys: self._procedures(keys), immutable)
+        self.scans: KeyedLoader[tuple[str, ListQuery], tuple[Any, ...]] = make(
+            "scan", lambda keys: self._scans(keys), mutable)
+        self.pages: KeyedLoader[tuple[str, ListQuery, int, int], tuple[Any, ...]] = make(
+            "page", lambda keys: self._pages(keys), mutable)
+
+    @property
+    def _c(self) -> OpenMLV1Client:
+        assert self.client is not None  # _guard answers for an unconfigured backend first
+        return self.client
+
+    def _guard(
+        self, fetch: Callable[[list[Any]], Awaitable[Mapping[Any, Any]]]
+    ) -> Callable[[list[Any]], Awaitable[Mapping[Any, Any]]]:
+        async def guarded(keys: list[Any]) -> Mapping[Any, Any]:
+            if self.unconfigured is not None:
+                error = self.unconfigured.error()
+                return dict.fromkeys(keys, error)
+            try:
+                return await fetch(keys)
+            except GatewayError as exc:  # a failed batch call fails every key of it
+                return dict.fromkeys(keys, exc)
+
+        return guarded
+
+    async def _single(self, ids: list[int], get: Callable[..., Awaitable[V]]) -> dict[int, V | GatewayError]:
+        return await self._c._fan_out(ids, lambda i: get(i, self.api_key, self.request_id))
+
+    async def _procedures(self, keys: list[str]) -> dict[str, dict[int, EstimationProcedureRecord]]:
+        rows = await self._c.list_estimation_procedures(self.api_key, self.request_id)
+        table = {p.id: p for p in rows if p.id is not None}
+        return dict.fromkeys(keys, table)
+
+    async def _scans(self, keys: list[tuple[str, ListQuery]]) -> dict[tuple[str, ListQuery], Any]:
+        out: dict[tuple[str, ListQuery], Any] = {}
+        for key in keys:
+            try:
+                out[key] = await self._scan(*key)
+            except GatewayError as exc:
+                out[key] = exc
+        return out
+
+    async def _scan(self, endpoint: str, query: ListQuery) -> tuple[Any, ...]:
+        """Read every row of a list in pages (the v1 API has no ORDER BY and no count)."""
+        page_size = SCAN_PAGE.get(endpoint, LIST_PAGE)
+        lister = self._lister(endpoint)
+        rows: list[Any] = []
+        offset = 0
+        while True:
+            page = await lister(query, page_size, offset, self.api_key, self.request_id)
+            rows.extend(page)
+            if len(page) < page_size:
+                return tuple(rows)
+            offset += page_size
+            if offset >= self.settings.list_scan_max:
+                raise BadUserInputError(
+                    f"This OpenML list has more than {self.settings.list_scan_max} rows; narrow the filter.",
+                    backend="openml",
+                )
+
+    async def _pages(self, keys: list[tuple[str, ListQuery, int, int]]) -> dict[tuple[str, ListQuery, int, int], Any]:
+        out: dict[tuple[str, ListQuery, int, int], Any] = {}
+        for key in keys:
+            endpoint, query, limit, offset = key
+            try:
+                out[key] = await self._lister(endpoint)(query, limit, offset, self.api_key, self.request_id)
+            except GatewayError as exc:
+                out[key] = exc
+        return out
+
+    def _lister(self, endpoint: str) -> Callable[..., Awaitable[tuple[Any, ...]]]:
+        listers: dict[str, Callable[..., Awaitable[tuple[Any, ...]]]] = {
+            "data/list": self._c.list_datasets,
+            "task/list": self._c.list_tasks,
+            "flow/list": self._c.list_flows,
+            "run/list": self._c.list_runs,
+            "evaluation/list": self._c.list_evaluations,
+        }
+        return listers[endpoint]
+
+    async def scan(self, endpoint: str, query: ListQuery) -> tuple[Any, ...]:
+        """Return every row of a list call (cached briefly; one scan per request and query)."""
+        return await self.scans.load((endpoint, query))
+
+    async def page(self, endpoint: str, query: ListQuery, limit: int, offset: int) -> tuple[Any, ...]:
+        """Return one server-ordered page of a list call."""
+        return await self.pages.load((endpoint, query, limit, offset))
+
+    def prime_summaries(self, rows: Sequence[Any]) -> None:
+        """Seed the summary loaders with list rows, so fields of listed entities cost no call."""
+        for row in rows:
+            if isinstance(row, RunSummaryRecord):
+                self.run_summary.prime(row.id, row)
+            elif isinstance(row, TaskSummaryRecord):
+                self.task_summary.prime(row.id, row)
+            elif isinstance(row, DatasetSummaryRecord):
+                self.dataset_summary.prime(row.id, row)
+
+    def prime_flow(self, flow: FlowRecord) -> None:
+        """Seed the flow loader with a flow and its nested subflows (complete records)."""
+        for item in flow.walk():
+            self.flow.prime(item.id, item)
+
+    def invalidate(self, kind: str, native: int) -> None:
+        """Forget what this request and the shared cache hold about one entity (after a mutation)."""
+        kinds = {
+            "dataset": ("dataset", "dataset-summary"), "task": ("task", "task-summary"), "flow": ("flow",),
+            "run": ("run", "run-summary"), "setup": ("setup",),
+        }[kind]
+        self._cache.invalidate(
+            lambda key: isinstance(key, tuple) and len(key) == 4 and key[0] == self._base
+            and ((key[2] in kinds and key[3] == native) or key[2] in ("scan", "page"))
+        )
+        for loader in (self.dataset, self.dataset_summary, self.task, self.task_summary, self.flow, self.run,
+                       self.run_summary, self.setup):
+            if loader.kind in kinds:
+                loader.loader.clear(native)
+        self.scans.loader.clear_all()
+        self.pages.loader.clear_all()
+
+
+class Loaders:
+    """Every loader of one request, grouped by backend."""
+
+    def __init__(self, openml: OpenMLLoaders) -> None:
+        self.openml = openml
+
+
+def flow_summary(record: FlowRecord) -> FlowSummaryRecord:
+    """Return the list-row view of a full flow."""
+    return FlowSummaryRecord(
+        id=record.id, name=record.name, full_name=f"{record.name}({record.version})", version=record.version,
+        external_version=record.external_version, uploader=record.uploader,
+    )
