@@ -219,15 +219,19 @@ def evaluation_list(store: Store, segments: list[str], with_setup: bool) -> str:
     else:
         functions = lambda r: [m[0] for m in vals.measures_for(  # noqa: E731
             store.tasks[r.task].type_id if r.task in store.tasks else 1)]
+    offset = int(f.get("offset", "0"))
+    # without a sort order, stop computing values once the requested page is complete
+    stop = offset + int(f["limit"]) if "limit" in f and "sort_order" not in f else None
     rows = []
     for r in runs:
+        if stop is not None and len(rows) >= stop:
+            break
         for fn in functions(r):
             m = vals.measure_value(store, r, fn)
             if m is not None and m.value is not None:
                 rows.append((r, fn, m))
     if "sort_order" in f:
         rows.sort(key=lambda x: float(x[2].value or 0), reverse=f["sort_order"] == "desc")
-    offset = int(f.get("offset", "0"))
     if "limit" in f:
         rows = rows[offset: offset + int(f["limit"])]
     if not rows:

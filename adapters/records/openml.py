@@ -1,9 +1,4 @@
-"""Typed, normalized, immutable records: the contract between adapters and the schema.
-
-Every record is a frozen, slotted, keyword-only dataclass. Multi-valued fields are tuples (never None),
-timestamps are naive or zoned ``datetime`` exactly as the backend gave them, empty is None. Fields a
-backend sent that no record field holds go to ``raw_extra`` instead of crashing the adapter.
-"""
+"""OpenML records (v1 and v2 normalize to the same ones): datasets, tasks, flows, runs, setups, users."""
 
 from __future__ import annotations
 
