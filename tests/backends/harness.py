@@ -114,7 +114,7 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
             try:
-                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+                with urllib.request.urlopen(url, timeout=5) as response:
                     if response.status in ok:
                         return
             except urllib.error.HTTPError as exc:
