@@ -14,10 +14,10 @@ from typing import Any
 
 import strawberry
 
-from adapters.openml_v1.client import ListQuery
 from adapters.records import DatasetSummaryRecord, FlowSummaryRecord, RunSummaryRecord, TaskSummaryRecord
 from gateway.errors import BadUserInputError
 from schema.context_access import openml
+from schema.loaders import ListQuery
 from schema.pagination import Connection, check_first, decode_cursor, encode_cursor, page_newest_first
 from schema.types.base import Run, SortDirection, Task
 from schema.types.datasets import Dataset

@@ -22,7 +22,6 @@ from adapters.records import (
     EstimationProcedureRecord,
     EvaluationRowRecord,
     FlowRecord,
-    FlowSummaryRecord,
     RunRecord,
     RunSummaryRecord,
     SetupRecord,
@@ -34,7 +33,7 @@ from gateway.cache import RecordCache, credential_scope, record_key
 from gateway.errors import BackendUnavailableError, BadUserInputError, GatewayError
 from gateway.settings import Settings
 
-__all__ = ["Loaders", "OpenMLLoaders"]
+__all__ = ["ListQuery", "Loaders", "OpenMLLoaders"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -283,10 +282,3 @@ class Loaders:
     def __init__(self, openml: OpenMLLoaders) -> None:
         self.openml = openml
 
-
-def flow_summary(record: FlowRecord) -> FlowSummaryRecord:
-    """Return the list-row view of a full flow."""
-    return FlowSummaryRecord(
-        id=record.id, name=record.name, full_name=f"{record.name}({record.version})", version=record.version,
-        external_version=record.external_version, uploader=record.uploader,
-    )
