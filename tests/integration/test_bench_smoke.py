@@ -1,0 +1,13 @@
+"""A short smoke run of the leaderboard benchmark: same answers on every path, backend calls counted (no timings)."""
+
+from __future__ import annotations
+
+from bench import leaderboard
+
+
+def test_bench_leaderboard_smoke_counts_calls() -> None:
+    result = leaderboard.run(latency_ms=0.0, n=10, repeats=1)
+    assert result["gateway_warm_calls"] == 0
+    # ordered evaluation page + evaluations of the page + task/list + data/list + one per distinct flow
+    assert result["gateway_cold_calls"] <= 5 + result["distinct_flows"]
+    assert result["openml_python_calls"] > 10 + result["distinct_flows"]  # a get per run and per flow, at least
