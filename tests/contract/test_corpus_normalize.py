@@ -247,3 +247,36 @@ def test_error_codes_map_to_taxonomy(relative: str, error: type[GatewayError], c
     with pytest.raises(error) as info:
         nz.delete_from_xml(read(relative), "data")
     assert info.value.backend_code == code and info.value.message
+
+
+def test_php_json_description_normalizes_like_xml() -> None:
+    d = nz.dataset_from_json(read("v1-json/data_130_php_json.json"))
+    assert (d.id, d.name, d.version, d.format, d.visibility) == (130, "iris", 2, "arff", "private")
+    assert d.description is None  # "description": [] is empty, not a list
+    assert d.creators == ("R.A. Fisher",) and d.default_target_attributes == ("class",)
+    assert d.url == "https://test.openml.org/data/v1/download/130/iris.arff"  # \/ unescaped
+    assert d.processing_date == datetime(2022, 11, 24, 20, 54, 14)
+    xml_error = b'<oml:error xmlns:oml="http://openml.org/openml"><oml:code>103</oml:code></oml:error>'
+    with pytest.raises(GatewayError) as info:
+        nz.dataset_from_json(xml_error)  # an XML error on a JSON URL (errors before dispatch)
+    assert info.value.code == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("path", corpus_files("arff/*.arff"), ids=lambda p: p.name)
+def test_arff_headers_parse(path: Path) -> None:
+    relation, attributes = nz.arff_header(path.read_bytes())
+    assert relation and attributes and all(name and kind for name, kind in attributes)
+
+
+def test_arff_splits_and_row_id_pair_with_their_descriptions() -> None:
+    _, splits = nz.arff_header(read("arff/task_631_datasplits.arff"))
+    assert [name for name, _ in splits] == ["type", "rowid", "repeat", "fold"]
+    _, columns = nz.arff_header(read("arff/data_106_vineyard.arff"))
+    row_id = nz.dataset_from_xml(read("v1-xml/data/data_106_vineyard_row_id.xml")).row_id_attributes
+    assert row_id[0] in [name for name, _ in columns]
+
+
+@pytest.mark.parametrize("path", corpus_files("upload-requests/*.xml"), ids=lambda p: p.name)
+def test_upload_request_bodies_are_well_formed(path: Path) -> None:
+    doc = parse_xml(path.read_bytes(), backend="openml", force_list=())
+    assert len(doc) == 1
