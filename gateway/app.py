@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from gateway.context import Context, Services
@@ -31,6 +32,35 @@ class GatewayGraphQL(GraphQL):
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         services: Services = request.app.state.services
         return Context.create(services, request.headers, request=request, response=response)
+
+
+class Deadline:
+    """ASGI wrapper: a GraphQL request that outlives the deadline gets 504 with a GraphQL error body."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await asyncio.wait_for(self.app(scope, receive, tracking_send), self.seconds)
+        except TimeoutError:
+            if started:
+                raise
+            body = {"errors": [{"message": f"The request did not finish within {self.seconds:g} s.",
+                                "extensions": {"code": "BACKEND_UNAVAILABLE"}}]}
+            await JSONResponse(body, status_code=504)(scope, receive, send)
 
 
 async def _healthz(_request: Request) -> Response:
@@ -82,8 +112,9 @@ async def _metrics(request: Request) -> Response:
 
 def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
     """Return the ASGI app for ``settings``; ``services`` may be passed in by tests to inspect them."""
-    schema = build_schema()
-    graphql_app = GatewayGraphQL(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    schema = build_schema(introspection=settings.introspection)
+    graphql_app = Deadline(GatewayGraphQL(schema, graphql_ide="graphiql" if settings.graphiql else None),
+                           settings.request_deadline)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:

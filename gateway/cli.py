@@ -107,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     emulate.add_argument("--seed", type=int, default=42)
 
     sub.add_parser("schema", help="print the SDL")
+    sub.add_parser("settings", help="print every setting (env var, default, meaning) as a Markdown table")
 
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -117,6 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "emulate":
         return _emulate(args)
+    if args.command == "settings":
+        from gateway.settings import settings_markdown
+
+        sys.stdout.write(settings_markdown())
+        return 0
     from schema import schema_sdl
 
     sys.stdout.write(schema_sdl())

@@ -16,7 +16,10 @@ from typing import Any
 
 from gateway.http import HTTPPolicy
 
-__all__ = ["BACKENDS", "BackendSettings", "Settings", "SettingsError", "iter_setting_docs", "load_settings"]
+__all__ = [
+    "BACKENDS", "BackendSettings", "Settings", "SettingsError", "iter_setting_docs", "load_settings",
+    "settings_markdown",
+]
 
 BACKENDS = ("openml", "mlte", "vantage6", "pytupli")
 
@@ -64,7 +67,6 @@ class Settings:
     mlte: BackendSettings = field(default_factory=BackendSettings)
     vantage6: BackendSettings = field(default_factory=BackendSettings)
     pytupli: BackendSettings = field(default_factory=BackendSettings)
-    redis_url: str | None = _doc("Redis URL of the shared (L2) cache; unset: in-process cache only.", None)
     cache_enabled: bool = _doc("Cache normalized records in process (L1).", True)
     cache_max_entries: int = _doc("Most records the in-process cache holds.", 50_000)
     cache_ttl: float = _doc("Seconds a mutable record (tags, status, evaluations) stays cached.", 60.0)
@@ -73,8 +75,8 @@ class Settings:
     dataloaders: bool = _doc("Batch backend calls per request; off only to measure what batching buys.", True)
     max_first: int = _doc("Largest `first` a connection accepts.", 500)
     list_scan_max: int = _doc("Most rows read to order one OpenML list newest first.", 100_000)
-    request_deadline: float = _doc("Seconds one GraphQL request may take in all.", 15.0)
-    production: bool = _doc("Mask unexpected errors (no internal messages in responses).", False)
+    request_deadline: float = _doc("Seconds one GraphQL request may take in all (then 504 with a GraphQL error).",
+                                   15.0)
     introspection: bool = _doc("Allow schema introspection.", True)
     graphiql: bool = _doc("Serve GraphiQL to browsers on GET /graphql.", True)
 
@@ -152,3 +154,11 @@ def iter_setting_docs() -> Iterator[tuple[str, str, str]]:
     for name in BACKENDS:
         for f in dataclasses.fields(BackendSettings):
             yield f"GATEWAY_{name.upper()}_{f.name.upper()}", repr(f.default), f.metadata["doc"]
+
+
+def settings_markdown() -> str:
+    """Return the README's settings table (``gateway settings`` prints it; a test keeps the README current)."""
+    rows = ["| Env var | Default | Meaning |", "| --- | --- | --- |"]
+    for name, default, meaning in iter_setting_docs():
+        rows.append(f"| `{name}` | `{default}` | {meaning} |")
+    return "\n".join(rows) + "\n"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 
 from schema.errors import GatewayErrorFormatter
 from schema.queries import Query
@@ -17,14 +19,16 @@ __all__ = ["build_schema", "schema_sdl"]
 TYPES: list[type] = [Dataset, OpenMLTask, Flow, OpenMLRun, Setup, OpenMLRunFile, OpenMLUser]
 
 
-def build_schema() -> strawberry.federation.Schema:
-    """Return the gateway's federated schema (the same object for every request)."""
-    return strawberry.federation.Schema(
-        query=Query,
-        types=TYPES,
-        federation_version="2.11",
-        extensions=[GatewayErrorFormatter, lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)],
-    )
+def build_schema(*, introspection: bool = True) -> strawberry.federation.Schema:
+    """Return the gateway's federated schema (the same object for every request).
+
+    ``introspection=False`` refuses introspection queries at validation (production hardening).
+    """
+    extensions: list[Any] = [GatewayErrorFormatter, lambda: ParserCache(maxsize=1024),
+                             lambda: ValidationCache(maxsize=1024)]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.federation.Schema(query=Query, types=TYPES, federation_version="2.11", extensions=extensions)
 
 
 def schema_sdl() -> str:

@@ -119,3 +119,24 @@ async def test_concurrent_identical_cold_queries_share_backend_calls(
     assert all(b["data"]["dataset"]["name"] == "Titanic" for b in bodies)
     paths = [c.path.split("/api/v1/xml/")[-1] for c in openml_emulator.state.calls]
     assert paths.count("data/40945") == 1 and sum(p.startswith("data/list") for p in paths) == 1
+
+
+async def test_request_deadline_answers_504_with_a_graphql_error(openml_emulator: RunningEmulator) -> None:
+    openml_emulator.state.clear_faults()
+    openml_emulator.state.add_fault(Fault(prefix="data/61", kind="hang"))
+    settings = settings_for(openml_emulator.url, request_deadline="0.5", openml_timeout="5", openml_retries="0")
+    async with running_gateway(settings) as gw:
+        async with gw.session.post(gw.url, json={"query": MIXED}) as resp:
+            status, body = resp.status, await resp.json()
+        async with gw.session.get(gw.base_url + "/healthz") as resp:
+            assert resp.status == 200
+    openml_emulator.state.clear_faults()
+    assert status == 504 and body["errors"][0]["extensions"]["code"] == "BACKEND_UNAVAILABLE"
+
+
+async def test_introspection_can_be_disabled() -> None:
+    async with running_gateway(settings_for(None, introspection="false")) as gw:
+        body = await gw.query("{ __schema { queryType { name } } }")
+        allowed = await gw.query("{ __typename }")
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert allowed == {"data": {"__typename": "Query"}}
