@@ -68,7 +68,10 @@ async def _healthz(_request: Request) -> Response:
 
 
 async def _probe(services: Services, name: str) -> str:
+    """Return ``up``, ``degraded`` (answers, but with 5xx), ``down`` or ``circuit_open`` for one backend."""
     http = services.http[name]
+    if http.breaker.state == "open":
+        return "circuit_open"  # do not knock on a backend the breaker is resting
     path = {"openml": "evaluationmeasure/list"}.get(name, "")
     try:
         response = await asyncio.wait_for(
@@ -83,7 +86,7 @@ async def _readyz(request: Request) -> Response:
     services: Services = request.app.state.services
     names = sorted(services.http)
     states = dict(zip(names, await asyncio.gather(*(_probe(services, n) for n in names)), strict=True))
-    ready = not names or any(state != "down" for state in states.values())
+    ready = not names or any(state not in {"down", "circuit_open"} for state in states.values())
     body = {"status": "ready" if ready and all(s == "up" for s in states.values()) else
             ("degraded" if ready else "unavailable"), "backends": states}
     return JSONResponse(body, status_code=200 if ready else 503)
@@ -112,7 +115,9 @@ async def _metrics(request: Request) -> Response:
 
 def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
     """Return the ASGI app for ``settings``; ``services`` may be passed in by tests to inspect them."""
-    schema = build_schema(introspection=settings.introspection)
+    schema = build_schema(introspection=settings.introspection, max_depth=settings.max_depth,
+                          max_aliases=settings.max_aliases, max_tokens=settings.max_tokens,
+                          max_cost=settings.max_cost)
     graphql_app = Deadline(GatewayGraphQL(schema, graphql_ide="graphiql" if settings.graphiql else None),
                            settings.request_deadline)
 

@@ -5,7 +5,13 @@ aiohttp's exceptions become the taxonomy (most specific first, ``raise ... from 
 
 - a timeout (connect or total) -> BackendUnavailableError, never retried (the backend may be working);
 - a refused or dropped connection -> BackendUnavailableError, retried for idempotent reads;
-- a truncated payload or a body over the size cap -> BackendError.
+- a truncated payload or a body over the size cap -> BackendError;
+- an open circuit -> BackendUnavailableError before any connection attempt.
+
+A circuit breaker per backend opens after ``breaker_failures`` consecutive failures (timeouts, connection
+errors, 5xx) and stays open for ``breaker_reset`` seconds; then ONE half-open probe is let through: its success
+closes the circuit, its failure opens it again. A timeout on a non-idempotent call (a mutation) is reported
+with ``extensions.outcome = "unknown"``: the backend may have done it.
 
 HTTP statuses are returned to the adapter, which alone knows the backend's error bodies; 5xx and 429 are
 retried for idempotent reads (``Retry-After`` respected), and an adapter may add its own retry predicate
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +33,7 @@ from yarl import URL
 
 from gateway.errors import BackendError, BackendUnavailableError
 
-__all__ = ["BackendHTTP", "BackendResponse", "CallStats", "HTTPPolicy"]
+__all__ = ["BackendHTTP", "BackendResponse", "CallStats", "CircuitBreaker", "HTTPPolicy"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +47,8 @@ class HTTPPolicy:
     retries: int = 2
     retry_backoff: float = 0.1
     retry_backoff_max: float = 2.0
+    breaker_failures: int = 5
+    breaker_reset: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,52 @@ class CallStats:
 RetryPredicate = Callable[[BackendResponse], bool]
 
 
+class CircuitBreaker:
+    """Closed -> open after N consecutive failures -> half-open (one probe) after ``reset`` seconds."""
+
+    def __init__(self, failures: int, reset: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.threshold = max(1, failures)
+        self.reset = reset
+        self._clock = clock
+        self.failures = 0
+        self.opened_at: float | None = None
+        self._probe_in_flight = False
+
+    @property
+    def state(self) -> str:
+        """``closed``, ``open`` or ``half_open``."""
+        if self.opened_at is None:
+            return "closed"
+        return "half_open" if self._clock() >= self.opened_at + self.reset else "open"
+
+    def allow(self) -> bool:
+        """Return True when a call may go out now (claims the probe slot when half-open)."""
+        state = self.state
+        if state == "closed":
+            return True
+        if state == "half_open" and not self._probe_in_flight:
+            self._probe_in_flight = True
+            return True
+        return False
+
+    def success(self) -> None:
+        """A call succeeded: close the circuit."""
+        self.failures = 0
+        self.opened_at = None
+        self._probe_in_flight = False
+
+    def failure(self) -> None:
+        """A call failed: count it, and open (or re-open) the circuit when due."""
+        self.failures += 1
+        if self._probe_in_flight or self.failures >= self.threshold:
+            self.opened_at = self._clock()
+        self._probe_in_flight = False
+
+    def release(self) -> None:
+        """A call ended without telling anything about the backend's health (a client-side error)."""
+        self._probe_in_flight = False
+
+
 def _default_retryable(response: BackendResponse) -> bool:
     return response.status >= 500 or response.status == 429
 
@@ -75,6 +130,7 @@ class BackendHTTP:
         self.base_url = base_url.rstrip("/")
         self.policy = policy or HTTPPolicy()
         self.stats = CallStats()
+        self.breaker = CircuitBreaker(self.policy.breaker_failures, self.policy.breaker_reset)
         self._semaphore = asyncio.Semaphore(self.policy.max_concurrency)
         self._session: aiohttp.ClientSession | None = None
 
@@ -88,6 +144,10 @@ class BackendHTTP:
                 timeout=timeout, connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
                 headers={"User-Agent": "ml-metadata-gateway/0.1"}, auto_decompress=True,
             )
+            # aiohttp silently re-sends an idempotent request once after a dropped connection; our own
+            # retry policy (counted, backed off, breaker-aware) is the only one, so calls stay countable.
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     async def close(self) -> None:
@@ -123,15 +183,31 @@ class BackendHTTP:
         retryable = retry_if or _default_retryable
         last: BackendResponse | None = None
         for attempt in range(attempts):
+            if not self.breaker.allow():
+                raise BackendUnavailableError(
+                    f"The {self.backend} backend is failing; calls are paused for up to "
+                    f"{self.policy.breaker_reset:g} s (circuit open).", backend=self.backend,
+                )
             try:
                 last = await self._once(method, path, endpoint, params, data, json, headers)
             except BackendUnavailableError as exc:
-                if exc.extra.get("timeout") or attempt + 1 >= attempts:
-                    exc.extra.pop("timeout", None)
+                self.breaker.failure()
+                timed_out = bool(exc.extra.pop("timeout", None))
+                if timed_out and not idempotent:
+                    exc.extra["outcome"] = "unknown"
+                if timed_out or attempt + 1 >= attempts:
                     raise
                 await asyncio.sleep(self._backoff(attempt, None))
                 continue
-            if attempt + 1 < attempts and (_default_retryable(last) or retryable(last)):
+            except BaseException:
+                self.breaker.release()
+                raise
+            unhealthy = _default_retryable(last) or retryable(last)
+            if unhealthy:
+                self.breaker.failure()
+            else:
+                self.breaker.success()
+            if attempt + 1 < attempts and unhealthy:
                 await asyncio.sleep(self._backoff(attempt, last.headers.get("Retry-After")))
                 continue
             return last

@@ -47,6 +47,8 @@ class BackendSettings:
     max_response_bytes: int = _doc("Largest response body accepted; larger is BACKEND_ERROR.", 64 * 1024 * 1024)
     retries: int = _doc("Extra attempts for idempotent reads after connection errors, 5xx and 429.", 2)
     batch_size: int = _doc("Ids per batched list call (keeps URLs under the server's length limit).", 100)
+    breaker_failures: int = _doc("Consecutive failures (timeouts, refused, 5xx) that open the circuit.", 5)
+    breaker_reset: float = _doc("Seconds an open circuit waits before one half-open probe.", 30.0)
 
     def http_policy(self) -> HTTPPolicy:
         """Return the HTTP limits of this backend."""
@@ -56,6 +58,8 @@ class BackendSettings:
             max_concurrency=self.max_concurrency,
             max_response_bytes=self.max_response_bytes,
             retries=self.retries,
+            breaker_failures=self.breaker_failures,
+            breaker_reset=self.breaker_reset,
         )
 
 
@@ -73,7 +77,11 @@ class Settings:
     cache_ttl_immutable: float = _doc("Seconds an immutable record (flow body, setup) stays cached.", 3600.0)
     cache_ttl_not_found: float = _doc("Seconds a NOT_FOUND answer stays cached.", 10.0)
     dataloaders: bool = _doc("Batch backend calls per request; off only to measure what batching buys.", True)
-    max_first: int = _doc("Largest `first` a connection accepts.", 500)
+    max_first: int = _doc("Largest `first` a connection accepts (larger is BAD_USER_INPUT).", 500)
+    max_depth: int = _doc("Deepest field nesting a query may have (fragments expanded).", 15)
+    max_aliases: int = _doc("Most aliases a query may use, counting each spread of a fragment.", 100)
+    max_tokens: int = _doc("Most lexical tokens a query document may have.", 5000)
+    max_cost: float = _doc("Most items a query may fetch: each field 1, lists multiplied by their `first`.", 50_000.0)
     list_scan_max: int = _doc("Most rows read to order one OpenML list newest first.", 100_000)
     request_deadline: float = _doc("Seconds one GraphQL request may take in all (then 504 with a GraphQL error).",
                                    15.0)

@@ -2,33 +2,62 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import strawberry
-from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from graphql import GraphQLError
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ValidationCache
+from strawberry.types import ExecutionContext
 
+from gateway.errors import GatewayError
 from schema.errors import GatewayErrorFormatter
+from schema.limits import QueryLimits
+from schema.parsing import SafeParserCache
 from schema.queries import Query
 from schema.types.datasets import Dataset
 from schema.types.flows import Flow
 from schema.types.runs import OpenMLRun, OpenMLRunFile, OpenMLUser, Setup
 from schema.types.tasks import OpenMLTask
 
-__all__ = ["build_schema", "schema_sdl"]
+__all__ = ["GatewaySchema", "build_schema", "schema_sdl"]
+
+log = logging.getLogger("gateway.graphql")
 
 TYPES: list[type] = [Dataset, OpenMLTask, Flow, OpenMLRun, Setup, OpenMLRunFile, OpenMLUser]
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.federation.Schema:
+def build_schema(
+    *, introspection: bool = True, max_depth: int = 15, max_aliases: int = 100, max_tokens: int = 5000,
+    max_cost: float = 50_000,
+) -> strawberry.federation.Schema:
     """Return the gateway's federated schema (the same object for every request).
 
-    ``introspection=False`` refuses introspection queries at validation (production hardening).
+    The limits refuse documents before any resolver runs (``QUERY_TOO_COMPLEX``); ``introspection=False``
+    refuses introspection queries at validation (production hardening).
     """
-    extensions: list[Any] = [GatewayErrorFormatter, lambda: ParserCache(maxsize=1024),
-                             lambda: ValidationCache(maxsize=1024)]
+    extensions: list[Any] = [
+        GatewayErrorFormatter,
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        SafeParserCache,
+        lambda: ValidationCache(maxsize=1024),
+        lambda: QueryLimits(max_depth=max_depth, max_aliases=max_aliases, max_cost=max_cost),
+    ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.federation.Schema(query=Query, types=TYPES, federation_version="2.11", extensions=extensions)
+    return GatewaySchema(query=Query, types=TYPES, federation_version="2.11", extensions=extensions)
+
+
+class GatewaySchema(strawberry.federation.Schema):
+    """The federated schema, logging errors in one short line each (never the document or a traceback)."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, GatewayError | GraphQLError):
+                code = (error.extensions or {}).get("code") or getattr(original, "code", None)
+                log.info("graphql error %s at %s: %s", code, error.path, error.message.split("\n", 1)[0][:200])
+            # unexpected exceptions are logged with their traceback by the error formatter
 
 
 def schema_sdl() -> str:

@@ -30,6 +30,8 @@ def format_error(error: GraphQLError) -> GraphQLError:
         return GraphQLError(original.message, nodes=error.nodes, path=error.path, extensions=original.extensions())
     if original is None or isinstance(original, GraphQLError):
         ext = dict(error.extensions or {})
+        if "code" not in ext and "tokens. Parsing aborted" in error.message:
+            ext["code"] = "QUERY_TOO_COMPLEX"
         if "code" not in ext:
             ext["code"] = "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else (
                 "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_USER_INPUT"
@@ -45,6 +47,12 @@ class GatewayErrorFormatter(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
+        ctx = self.execution_context
+        # Parse errors travel in a result Strawberry builds after this hook; they are plain GraphQLErrors,
+        # so their extensions are completed in place.
+        for error in ctx.pre_execution_errors or ():
+            if error.original_error is None:
+                error.extensions = format_error(error).extensions
+        result = ctx.result
         if result is not None and result.errors:
             result.errors = [format_error(e) for e in result.errors]

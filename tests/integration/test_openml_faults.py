@@ -140,3 +140,41 @@ async def test_introspection_can_be_disabled() -> None:
         allowed = await gw.query("{ __typename }")
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert allowed == {"data": {"__typename": "Query"}}
+
+
+async def test_open_circuit_answers_without_connecting_until_the_probe() -> None:
+    accepted = 0
+
+    async def slam(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted
+        accepted += 1
+        writer.close()  # a backend that is down: every connection dropped without an answer
+
+    server = await asyncio.start_server(slam, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}/api/v1/xml"
+    settings = settings_for(url, openml_retries="0", openml_breaker_failures="3", openml_breaker_reset="0.5",
+                            openml_timeout="2")
+    query = '{ dataset(id: "openml:dataset:61") { name } }'
+    try:
+        async with running_gateway(settings) as gw:
+            for _ in range(3):
+                body = await gw.query(query)
+                assert body["errors"][0]["extensions"]["code"] == "BACKEND_UNAVAILABLE"
+            assert accepted == 3
+            started = time.monotonic()
+            for _ in range(5):
+                body = await gw.query(query)
+                assert "circuit open" in body["errors"][0]["message"]
+            elapsed = time.monotonic() - started
+            assert accepted == 3  # no connection attempt while open
+            assert elapsed < 2  # far below one backend timeout: nothing waited on the network
+            await asyncio.sleep(0.6)
+            await gw.query(query)
+            assert accepted == 4  # the half-open probe
+            async with gw.session.get(gw.base_url + "/readyz") as resp:
+                ready = await resp.json()
+            assert resp.status == 503 and ready["backends"]["openml"] == "circuit_open"
+    finally:
+        server.close()
+        await server.wait_closed()
