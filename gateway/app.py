@@ -16,22 +16,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
 
-from gateway.context import Context, Services
+from gateway.apq import PersistedQueries
+from gateway.context import Services
 from gateway.errors import GatewayError
+from gateway.graphql_view import GatewayGraphQL
 from gateway.settings import Settings
 from schema import build_schema
 
 __all__ = ["GatewayGraphQL", "create_app"]
-
-
-class GatewayGraphQL(GraphQL):
-    """Strawberry's ASGI view with the gateway's per-request context."""
-
-    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
-        services: Services = request.app.state.services
-        return Context.create(services, request.headers, request=request, response=response)
 
 
 class Deadline:
@@ -118,13 +111,19 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     schema = build_schema(introspection=settings.introspection, max_depth=settings.max_depth,
                           max_aliases=settings.max_aliases, max_tokens=settings.max_tokens,
                           max_cost=settings.max_cost)
-    graphql_app = Deadline(GatewayGraphQL(schema, graphql_ide="graphiql" if settings.graphiql else None),
-                           settings.request_deadline)
+    view = GatewayGraphQL(
+        schema, graphql_ide="graphiql" if settings.graphiql else None,
+        persisted_queries=PersistedQueries.from_settings(settings), max_body_bytes=settings.max_body_bytes,
+        max_nesting=settings.max_nesting, max_tokens=settings.max_tokens, get_cache_control=settings.get_cache_control,
+    )
+    graphql_app = Deadline(view, settings.request_deadline)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         own = services is None
         app.state.services = services or Services.create(settings)
+        if own:
+            await app.state.services.start()
         try:
             yield {}
         finally:

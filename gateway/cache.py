@@ -6,8 +6,11 @@ base URL (ids are per server), a credential scope (``public`` or a hash of the c
 private records never cross callers), the entity kind and the id.
 
 ``load_many`` is what batch functions call: hits come from the cache, keys another request is already
-fetching are awaited (one backend call for 100 concurrent identical misses), and only the rest are
-fetched, in one call to ``fetch``.
+fetching are awaited (one backend call for 100 concurrent identical misses), the rest are looked up in
+the shared L2 (Redis, when configured), and only what is still missing is fetched, in one call to ``fetch``.
+
+``invalidate_entity`` drops an entity's records (every credential scope) and every cached list page of
+its backend from L1 and L2, and tells the other replicas through Redis to do the same.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from typing import Any
 from cachetools import TLRUCache
 
 from gateway.errors import GatewayError, NotFoundError
+from gateway.redis_cache import RedisL2
 
-__all__ = ["CacheStats", "RecordCache", "credential_scope", "record_key"]
+__all__ = ["LIST_KINDS", "CacheStats", "RecordCache", "credential_scope", "record_key"]
 
 PUBLIC = "public"
+LIST_KINDS = frozenset({"scan", "page"})  # cached list calls: invalidated wholesale by any mutation
 
 
 def credential_scope(credential: str | None) -> str:
@@ -56,8 +61,10 @@ Fetch = Callable[[list[Hashable]], Awaitable[Mapping[Hashable, Any]]]
 class RecordCache:
     """A bounded TTL+LRU cache of normalized records; ``enabled=False`` keeps only coalescing off too."""
 
-    def __init__(self, *, max_entries: int = 50_000, enabled: bool = True, negative_ttl: float = 10.0) -> None:
+    def __init__(self, *, max_entries: int = 50_000, enabled: bool = True, negative_ttl: float = 10.0,
+                 l2: RedisL2 | None = None) -> None:
         self.enabled = enabled
+        self.l2 = l2 if enabled else None
         self.negative_ttl = negative_ttl
         self.stats = CacheStats()
         self._data: TLRUCache[Hashable, tuple[Any, float]] = TLRUCache(
@@ -120,7 +127,15 @@ class RecordCache:
             if self.enabled:
                 self._inflight.update(mine)
             try:
-                fetched = await fetch(missing)
+                if self.l2 is not None:
+                    shared = await self.l2.get_many(missing)
+                    for key, (hit, value) in zip(list(missing), shared, strict=True):
+                        if hit:
+                            results[key] = value
+                            mine[key].set_result(value)
+                            self.set(key, value, ttl_for(value))
+                    missing = [key for key in missing if key not in results]
+                fetched = await fetch(missing) if missing else {}
             except BaseException as exc:
                 for future in mine.values():
                     if future.done():
@@ -135,6 +150,7 @@ class RecordCache:
                 for key in mine:
                     if self._inflight.get(key) is mine[key]:
                         del self._inflight[key]
+            shared_items: list[tuple[Hashable, Any, float, str]] = []
             for key in missing:
                 value = fetched.get(key)
                 if value is None:
@@ -144,10 +160,48 @@ class RecordCache:
                 if isinstance(value, NotFoundError):
                     self.set(key, value, self.negative_ttl)
                 elif not isinstance(value, GatewayError):
-                    self.set(key, value, ttl_for(value))
+                    ttl = ttl_for(value)
+                    self.set(key, value, ttl)
+                    index = _index_of(key)
+                    if self.l2 is not None and ttl > 0 and index is not None:
+                        shared_items.append((key, value, ttl, RedisL2.entity_key(*index)))
+            if shared_items and self.l2 is not None:
+                await self.l2.set_many(shared_items)
         for key, future in waiting.items():
             try:
                 results[key] = await asyncio.shield(future)
             except GatewayError as exc:
                 results[key] = exc
         return [results[key] for key in keys]
+
+    def _entity_predicate(self, base_url: str, kinds: frozenset[str], native: Hashable) -> Callable[[Hashable], bool]:
+        def matches(key: Hashable) -> bool:
+            if not (isinstance(key, tuple) and len(key) == 4 and key[0] == base_url):
+                return False
+            return key[2] in LIST_KINDS or (key[2] in kinds and key[3] == native)
+
+        return matches
+
+    async def invalidate_entity(self, base_url: str, kinds: Sequence[str], native: Hashable) -> None:
+        """Forget one entity (every scope, the given record kinds) and all cached lists of its backend,
+        here, in Redis, and on every other replica."""
+        wanted = frozenset(kinds)
+        self.invalidate(self._entity_predicate(base_url, wanted, native))
+        if self.l2 is not None:
+            indexes = [RedisL2.entity_key(base_url, kind, native) for kind in sorted(wanted)]
+            indexes += [RedisL2.entity_key(base_url, kind, "*") for kind in sorted(LIST_KINDS)]
+            message = {"base": base_url, "kinds": sorted(wanted), "native": native}
+            await self.l2.invalidate(indexes, message)
+
+    def apply_remote_invalidation(self, message: dict[str, Any]) -> None:
+        """Apply another replica's invalidation (a message from the Redis channel) to this L1."""
+        native = message["native"]
+        self.invalidate(self._entity_predicate(str(message["base"]), frozenset(message["kinds"]), native))
+
+
+def _index_of(key: Hashable) -> tuple[str, str, Hashable] | None:
+    """The entity a record key belongs to: (base URL, kind, id); list calls share one index per kind."""
+    if not (isinstance(key, tuple) and len(key) == 4):
+        return None
+    base, _scope, kind, native = key
+    return (str(base), str(kind), "*" if kind in LIST_KINDS else native)

@@ -7,6 +7,7 @@ reads the caller's credentials from headers and builds fresh loaders, so nothing
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from typing import Any
 from adapters.openml_v1.client import OpenMLV1Client
 from gateway.cache import RecordCache
 from gateway.http import BackendHTTP
+from gateway.redis_cache import RedisL2
 from gateway.settings import BACKENDS, Settings
 from schema.loaders import Loaders, OpenMLLoaders
 
@@ -62,9 +64,13 @@ class Services:
     @classmethod
     def create(cls, settings: Settings) -> Services:
         """Build the services of ``settings`` (sessions open lazily inside the running loop)."""
+        l2 = None
+        if settings.redis_url and settings.cache_enabled:
+            secret = settings.redis_secret or hashlib.sha256(settings.redis_url.encode()).hexdigest()
+            l2 = RedisL2(settings.redis_url, secret)
         cache = RecordCache(
             max_entries=settings.cache_max_entries, enabled=settings.cache_enabled,
-            negative_ttl=settings.cache_ttl_not_found,
+            negative_ttl=settings.cache_ttl_not_found, l2=l2,
         )
         services = cls(settings=settings, cache=cache)
         for name in BACKENDS:
@@ -79,10 +85,17 @@ class Services:
         """Return how many calls reached each backend since start."""
         return {name: http.stats.calls for name, http in self.http.items()}
 
+    async def start(self) -> None:
+        """Start background work (the Redis invalidation listener); call inside the running loop."""
+        if self.cache.l2 is not None:
+            self.cache.l2.listen(self.cache.apply_remote_invalidation)
+
     async def close(self) -> None:
-        """Close every HTTP session."""
+        """Close every HTTP session and the Redis connections."""
         for http in self.http.values():
             await http.close()
+        if self.cache.l2 is not None:
+            await self.cache.l2.close()
 
 
 @dataclass(slots=True)

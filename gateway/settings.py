@@ -71,6 +71,10 @@ class Settings:
     mlte: BackendSettings = field(default_factory=BackendSettings)
     vantage6: BackendSettings = field(default_factory=BackendSettings)
     pytupli: BackendSettings = field(default_factory=BackendSettings)
+    redis_url: str | None = _doc("Redis URL of the shared (L2) cache and cross-replica invalidation; unset: "
+                                 "in-process cache only.", None)
+    redis_secret: str | None = _doc("Key that signs cache entries in Redis (set the same on every replica; "
+                                    "unset: derived from the Redis URL).", None)
     cache_enabled: bool = _doc("Cache normalized records in process (L1).", True)
     cache_max_entries: int = _doc("Most records the in-process cache holds.", 50_000)
     cache_ttl: float = _doc("Seconds a mutable record (tags, status, evaluations) stays cached.", 60.0)
@@ -87,6 +91,19 @@ class Settings:
                                    15.0)
     introspection: bool = _doc("Allow schema introspection.", True)
     graphiql: bool = _doc("Serve GraphiQL to browsers on GET /graphql.", True)
+    max_body_bytes: int = _doc("Largest GraphQL request body (and GET query string) accepted; larger is 413 "
+                               "(checked on Content-Length and while the body streams in).", 1024 * 1024)
+    max_nesting: int = _doc("Deepest bracket nesting accepted in a request's JSON (variables, extensions) and in "
+                            "its GraphQL document, checked before parsing; deeper is a request error.", 64)
+    apq_enabled: bool = _doc("Accept Apollo automatic persisted queries (off: PERSISTED_QUERY_NOT_SUPPORTED).", True)
+    apq_max_entries: int = _doc("Most persisted documents the per-process APQ store holds (LRU).", 10_000)
+    apq_max_bytes: int = _doc("Most bytes of document text the per-process APQ store holds (LRU).", 32 * 1024 * 1024)
+    apq_allowlist: str | None = _doc("Allow-list mode: a JSON file of {sha256: query} or a directory of .graphql "
+                                     "files; only those documents run (by hash or by text), nothing is stored.",
+                                     None)
+    get_cache_control: str | None = _doc("Cache-Control for successful GET queries without credential headers "
+                                         "(e.g. `public, max-age=60`); credentialed ones get `private`. Unset: "
+                                         "no caching headers.", None)
 
     def backend(self, name: str) -> BackendSettings:
         """Return the settings of backend ``name``."""

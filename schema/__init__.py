@@ -12,7 +12,9 @@ from strawberry.types import ExecutionContext
 
 from gateway.errors import GatewayError
 from schema.errors import GatewayErrorFormatter
+from schema.ftv1 import FederatedTracing
 from schema.limits import QueryLimits
+from schema.mutations import Mutation
 from schema.parsing import SafeParserCache
 from schema.queries import Query
 from schema.types.datasets import Dataset
@@ -42,10 +44,12 @@ def build_schema(
         SafeParserCache,
         lambda: ValidationCache(maxsize=1024),
         lambda: QueryLimits(max_depth=max_depth, max_aliases=max_aliases, max_cost=max_cost),
+        FederatedTracing,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return GatewaySchema(query=Query, types=TYPES, federation_version="2.11", extensions=extensions)
+    return GatewaySchema(query=Query, mutation=Mutation, types=TYPES, federation_version="2.11",
+                         extensions=extensions)
 
 
 class GatewaySchema(strawberry.federation.Schema):

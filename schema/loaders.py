@@ -258,18 +258,16 @@ class OpenMLLoaders:
         for item in flow.walk():
             self.flow.prime(item.id, item)
 
-    def invalidate(self, kind: str, native: int) -> None:
-        """Forget what this request and the shared cache hold about one entity (after a mutation)."""
+    async def invalidate(self, kind: str, native: int) -> None:
+        """Forget one entity (every record kind it has, every credential scope) and every cached list of this
+        backend: in this request's loaders, in the shared cache, and on every other replica."""
         kinds = {
-            "dataset": ("dataset", "dataset-summary"), "task": ("task", "task-summary"), "flow": ("flow",),
-            "run": ("run", "run-summary"), "setup": ("setup",),
+            "dataset": ("dataset", "dataset-summary", "features", "qualities"), "task": ("task", "task-summary"),
+            "flow": ("flow",), "run": ("run", "run-summary", "evaluations"), "setup": ("setup",),
         }[kind]
-        self._cache.invalidate(
-            lambda key: isinstance(key, tuple) and len(key) == 4 and key[0] == self._base
-            and ((key[2] in kinds and key[3] == native) or key[2] in ("scan", "page"))
-        )
-        for loader in (self.dataset, self.dataset_summary, self.task, self.task_summary, self.flow, self.run,
-                       self.run_summary, self.setup):
+        await self._cache.invalidate_entity(self._base, kinds, native)
+        for loader in (self.dataset, self.dataset_summary, self.features, self.qualities, self.task,
+                       self.task_summary, self.flow, self.run, self.run_summary, self.evaluations, self.setup):
             if loader.kind in kinds:
                 loader.loader.clear(native)
         self.scans.loader.clear_all()

@@ -52,6 +52,7 @@ def settings_for(openml_url: str | None, **overrides: str) -> Settings:
 async def running_gateway(settings: Settings) -> AsyncIterator[RunningGateway]:
     """Serve the gateway app for ``settings`` under uvicorn on a free loopback port."""
     services = Services.create(settings)
+    await services.start()
     app = create_app(settings, services=services)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
@@ -71,3 +72,38 @@ async def running_gateway(settings: Settings) -> AsyncIterator[RunningGateway]:
         server.should_exit = True
         await task
         await services.close()
+
+
+@contextlib.asynccontextmanager
+async def gateway_process(env: Mapping[str, str]) -> AsyncIterator[str]:
+    """`gateway serve` as its own process (a replica) with GATEWAY_* ``env``; yields its /graphql URL."""
+    import os
+    import signal
+    import sys
+
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--log-level", "warning",
+        env={**os.environ, **env}, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(300):
+                if process.returncode is not None:
+                    raise RuntimeError(f"gateway exited with {process.returncode}")
+                try:
+                    async with session.get(base + "/healthz") as resp:
+                        if resp.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+        yield base + "/graphql"
+    finally:
+        if process.returncode is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                os.killpg(process.pid, signal.SIGKILL)
+                await process.wait()

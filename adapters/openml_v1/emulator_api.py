@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -192,7 +193,29 @@ def _tag(store: Store, kind: str, untag: bool, req: ApiRequest) -> str:
         if existing is not None:
             raise ApiError(473, f"id={entity_id}; tag={tag}", status=450)
         tags.append(TagEntry(tag, req.user_id or 0))
-    return render.tag_xml(kind, untag, entity_id, [t.tag for t in tags])
+    names = [t.tag for t in tags]
+    raw_key = f"{kind}/{entity_id}"
+    if raw_key in store.raw and kind in _RETAG_BEFORE:  # a recorded entity: its served bytes show the change too
+        store.raw[raw_key] = _retag(store.raw[raw_key], names, _RETAG_BEFORE[kind])
+    return render.tag_xml(kind, untag, entity_id, names)
+
+
+# Where the template puts tags when an entity had none: before these elements (else before the root's end).
+_RETAG_BEFORE = {"data": (b"<oml:visibility>", b"<oml:status>"), "task": (), "run": (b"<oml:input_data>",)}
+_TAG_ELEMENT = re.compile(rb"[ \t]*<oml:tag>[^<]*</oml:tag>[ \t]*\n?")
+
+
+def _retag(raw: bytes, tags: list[str], before: tuple[bytes, ...]) -> bytes:
+    """Rewrite the top-level ``oml:tag`` elements of a recorded data/task/run body (none of them nest tags)."""
+    lines = b"".join(b"  <oml:tag>" + html.escape(t).encode() + b"</oml:tag>\n" for t in tags)
+    first = _TAG_ELEMENT.search(raw)
+    stripped = _TAG_ELEMENT.sub(b"", raw)
+    if first is not None:
+        at = first.start()
+    else:
+        found = [stripped.find(marker) for marker in before if stripped.find(marker) >= 0]
+        at = min(found) if found else stripped.rstrip().rfind(b"</oml:")
+    return stripped[:at] + lines + stripped[at:]
 
 
 def _delete(store: Store, kind: str, raw_id: str, user: int) -> str:
