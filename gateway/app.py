@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -87,23 +87,7 @@ async def _readyz(request: Request) -> Response:
 
 async def _metrics(request: Request) -> Response:
     services: Services = request.app.state.services
-    lines = [
-        "# HELP gateway_backend_calls_total Backend calls that reached the network.",
-        "# TYPE gateway_backend_calls_total counter",
-    ]
-    for name, http in sorted(services.http.items()):
-        for endpoint, count in sorted(http.stats.by_endpoint.items()):
-            lines.append(f'gateway_backend_calls_total{{backend="{name}",endpoint="{endpoint}"}} {count}')
-    stats = services.cache.stats
-    lines += [
-        "# HELP gateway_cache_hits_total Record cache hits.",
-        "# TYPE gateway_cache_hits_total counter",
-        f"gateway_cache_hits_total {stats.hits}",
-        "# HELP gateway_cache_misses_total Record cache misses.",
-        "# TYPE gateway_cache_misses_total counter",
-        f"gateway_cache_misses_total {stats.misses}",
-    ]
-    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+    return Response(services.telemetry.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:

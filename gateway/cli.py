@@ -31,8 +31,11 @@ EXAMPLE_QUERY = """{
 def app_from_env() -> Starlette:
     """uvicorn factory: the app for the settings in this process's environment (used by --workers)."""
     from gateway.app import create_app
+    from gateway.observability import configure_logging
 
-    return create_app(load_settings(os.environ))
+    settings = load_settings(os.environ)
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -46,7 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"gateway: {exc}", file=sys.stderr)
         return 2
     uvicorn.run("gateway.cli:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, access_log=False, proxy_headers=False)
+                log_level=args.log_level, access_log=False, proxy_headers=False, log_config=None)
     return 0
 
 

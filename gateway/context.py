@@ -17,6 +17,7 @@ from typing import Any
 from adapters.openml_v1.client import OpenMLV1Client
 from gateway.cache import RecordCache
 from gateway.http import BackendHTTP
+from gateway.observability import REQUEST_ID, Telemetry, counter_family, gauge_family, telemetry_from_settings
 from gateway.redis_cache import RedisL2
 from gateway.settings import BACKENDS, Settings
 from schema.loaders import Loaders, OpenMLLoaders
@@ -58,12 +59,16 @@ class Services:
 
     settings: Settings
     cache: RecordCache
+    telemetry: Telemetry = field(default_factory=Telemetry)
     http: dict[str, BackendHTTP] = field(default_factory=dict)
     openml: OpenMLV1Client | None = None
 
     @classmethod
-    def create(cls, settings: Settings) -> Services:
-        """Build the services of ``settings`` (sessions open lazily inside the running loop)."""
+    def create(cls, settings: Settings, *, telemetry: Telemetry | None = None) -> Services:
+        """Build the services of ``settings`` (sessions open lazily inside the running loop).
+
+        ``telemetry`` may be passed in (tests use an in-memory span exporter); else it follows settings.
+        """
         l2 = None
         if settings.redis_url and settings.cache_enabled:
             secret = settings.redis_secret or hashlib.sha256(settings.redis_url.encode()).hexdigest()
@@ -72,14 +77,36 @@ class Services:
             max_entries=settings.cache_max_entries, enabled=settings.cache_enabled,
             negative_ttl=settings.cache_ttl_not_found, l2=l2,
         )
-        services = cls(settings=settings, cache=cache)
+        services = cls(settings=settings, cache=cache, telemetry=telemetry or telemetry_from_settings(settings))
         for name in BACKENDS:
             backend = settings.backend(name)
             if backend.url:
-                services.http[name] = BackendHTTP(name, backend.url, backend.http_policy())
+                services.http[name] = BackendHTTP(name, backend.url, backend.http_policy(), services.telemetry)
+        services.telemetry.watch(services._state_metrics)
         if "openml" in services.http:
             services.openml = OpenMLV1Client(services.http["openml"], batch_size=settings.openml.batch_size)
         return services
+
+    def _state_metrics(self) -> list[Any]:
+        stats = self.cache.stats
+        states = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
+        families = [
+            counter_family("gateway_cache_hits", "Record cache hits (L1).", [], [([], stats.hits)]),
+            counter_family("gateway_cache_misses", "Record cache misses (L1).", [], [([], stats.misses)]),
+            counter_family("gateway_cache_coalesced", "Misses served by a concurrent identical fetch.", [],
+                           [([], stats.coalesced)]),
+            gauge_family("gateway_breaker_state", "Circuit breaker per backend: 0 closed, 1 half-open, 2 open.",
+                         ["backend"], [([n], states[h.breaker.state]) for n, h in sorted(self.http.items())]),
+        ]
+        if self.cache.l2 is not None:
+            l2 = self.cache.l2
+            families += [
+                counter_family("gateway_cache_l2_hits", "Shared (Redis) cache hits.", [], [([], l2.hits)]),
+                counter_family("gateway_cache_l2_misses", "Shared (Redis) cache misses.", [], [([], l2.misses)]),
+                counter_family("gateway_cache_l2_errors", "Redis calls that failed (served as misses).", [],
+                               [([], l2.errors)]),
+            ]
+        return families
 
     def backend_calls(self) -> dict[str, int]:
         """Return how many calls reached each backend since start."""
@@ -96,6 +123,7 @@ class Services:
             await http.close()
         if self.cache.l2 is not None:
             await self.cache.l2.close()
+        self.telemetry.shutdown()
 
 
 @dataclass(slots=True)
@@ -121,6 +149,7 @@ class Context:
         credentials = Credentials.from_headers(headers)
         incoming = headers.get("x-request-id") or ""
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        REQUEST_ID.set(request_id)
         loaders = Loaders(
             openml=OpenMLLoaders(services.openml, services.cache, services.settings,
                                  caller_key=credentials.openml, request_id=request_id),

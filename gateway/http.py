@@ -31,7 +31,8 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from gateway.errors import BackendError, BackendUnavailableError
+from gateway.errors import BackendError, BackendUnavailableError, GatewayError
+from gateway.observability import REQUEST_ID, Telemetry
 
 __all__ = ["BackendHTTP", "BackendResponse", "CallStats", "CircuitBreaker", "HTTPPolicy"]
 
@@ -125,8 +126,10 @@ def _default_retryable(response: BackendResponse) -> bool:
 class BackendHTTP:
     """The HTTP client of one backend; create it in the app lifespan and close it there."""
 
-    def __init__(self, backend: str, base_url: str, policy: HTTPPolicy | None = None) -> None:
+    def __init__(self, backend: str, base_url: str, policy: HTTPPolicy | None = None,
+                 telemetry: Telemetry | None = None) -> None:
         self.backend = backend
+        self.telemetry = telemetry or Telemetry()
         self.base_url = base_url.rstrip("/")
         self.policy = policy or HTTPPolicy()
         self.stats = CallStats()
@@ -184,6 +187,7 @@ class BackendHTTP:
         last: BackendResponse | None = None
         for attempt in range(attempts):
             if not self.breaker.allow():
+                self.telemetry.backend_errors.labels(self.backend, endpoint, "CIRCUIT_OPEN").inc()
                 raise BackendUnavailableError(
                     f"The {self.backend} backend is failing; calls are paused for up to "
                     f"{self.policy.breaker_reset:g} s (circuit open).", backend=self.backend,
@@ -237,32 +241,47 @@ class BackendHTTP:
         url = self.url(path)
         if params:
             url = url.update_query(dict(params))
+        request_id = REQUEST_ID.get()
+        if request_id and not (headers and "X-Request-Id" in headers):
+            headers = {**(headers or {}), "X-Request-Id": request_id}
         async with self._semaphore:
             self.stats.calls += 1
             self.stats.by_endpoint[endpoint] += 1
-            try:
-                async with session.request(method, url, data=data, json=json, headers=headers) as resp:
-                    body = await self._read_capped(resp)
-                    return BackendResponse(resp.status, body, resp.headers)
-            except TimeoutError as exc:
-                self.stats.failures += 1
-                raise BackendUnavailableError(
-                    f"The {self.backend} backend did not answer within {self.policy.total_timeout:g} s.",
-                    backend=self.backend, extra={"timeout": True},
-                ) from exc
-            except aiohttp.ClientPayloadError as exc:
-                self.stats.failures += 1
-                raise BackendError(f"The {self.backend} backend sent a truncated body.", backend=self.backend) from exc
-            except aiohttp.ClientResponseError as exc:
-                self.stats.failures += 1
-                raise BackendError(
-                    f"The {self.backend} backend sent an invalid HTTP response ({exc.status}).", backend=self.backend
-                ) from exc
-            except (aiohttp.ClientConnectionError, OSError) as exc:
-                self.stats.failures += 1
-                raise BackendUnavailableError(
-                    f"The {self.backend} backend is unreachable ({type(exc).__name__}).", backend=self.backend
-                ) from exc
+            with self.telemetry.backend_call(self.backend, endpoint, method) as outcome:
+                try:
+                    return await self._send(session, method, url, data, json, headers, outcome)
+                except GatewayError as exc:
+                    outcome["code"] = exc.code
+                    raise
+
+    async def _send(
+        self, session: aiohttp.ClientSession, method: str, url: URL, data: Any, json: Any,
+        headers: Mapping[str, str] | None, outcome: dict[str, Any],
+    ) -> BackendResponse:
+        try:
+            async with session.request(method, url, data=data, json=json, headers=headers) as resp:
+                outcome["status"] = resp.status
+                body = await self._read_capped(resp)
+                return BackendResponse(resp.status, body, resp.headers)
+        except TimeoutError as exc:
+            self.stats.failures += 1
+            raise BackendUnavailableError(
+                f"The {self.backend} backend did not answer within {self.policy.total_timeout:g} s.",
+                backend=self.backend, extra={"timeout": True},
+            ) from exc
+        except aiohttp.ClientPayloadError as exc:
+            self.stats.failures += 1
+            raise BackendError(f"The {self.backend} backend sent a truncated body.", backend=self.backend) from exc
+        except aiohttp.ClientResponseError as exc:
+            self.stats.failures += 1
+            raise BackendError(
+                f"The {self.backend} backend sent an invalid HTTP response ({exc.status}).", backend=self.backend
+            ) from exc
+        except (aiohttp.ClientConnectionError, OSError) as exc:
+            self.stats.failures += 1
+            raise BackendUnavailableError(
+                f"The {self.backend} backend is unreachable ({type(exc).__name__}).", backend=self.backend
+            ) from exc
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
         cap = self.policy.max_response_bytes

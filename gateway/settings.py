@@ -90,6 +90,10 @@ class Settings:
     request_deadline: float = _doc("Seconds one GraphQL request may take in all (then 504 with a GraphQL error).",
                                    15.0)
     introspection: bool = _doc("Allow schema introspection.", True)
+    otel_exporter: str = _doc("Where OpenTelemetry spans go: none, console or otlp.", "none")
+    otel_endpoint: str | None = _doc("OTLP/HTTP traces endpoint (default: the OTEL_EXPORTER_OTLP_* env vars).", None)
+    log_format: str = _doc("Log lines as json (with the request id) or text.", "json")
+    log_level: str = _doc("Lowest level logged: debug, info, warning, error.", "info")
     graphiql: bool = _doc("Serve GraphiQL to browsers on GET /graphql.", True)
     max_body_bytes: int = _doc("Largest GraphQL request body (and GET query string) accepted; larger is 413 "
                                "(checked on Content-Length and while the body streams in).", 1024 * 1024)

@@ -17,6 +17,7 @@ from schema.limits import QueryLimits
 from schema.mutations import Mutation
 from schema.parsing import SafeParserCache
 from schema.queries import Query
+from schema.telemetry import OperationTelemetry
 from schema.types.datasets import Dataset
 from schema.types.flows import Flow
 from schema.types.runs import OpenMLRun, OpenMLRunFile, OpenMLUser, Setup
@@ -39,6 +40,7 @@ def build_schema(
     refuses introspection queries at validation (production hardening).
     """
     extensions: list[Any] = [
+        OperationTelemetry,
         GatewayErrorFormatter,
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         SafeParserCache,

@@ -14,6 +14,7 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.context import Services
+from gateway.observability import Telemetry
 from gateway.settings import Settings, load_settings
 
 
@@ -49,9 +50,9 @@ def settings_for(openml_url: str | None, **overrides: str) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def running_gateway(settings: Settings) -> AsyncIterator[RunningGateway]:
+async def running_gateway(settings: Settings, telemetry: Telemetry | None = None) -> AsyncIterator[RunningGateway]:
     """Serve the gateway app for ``settings`` under uvicorn on a free loopback port."""
-    services = Services.create(settings)
+    services = Services.create(settings, telemetry=telemetry)
     await services.start()
     app = create_app(settings, services=services)
     port = free_port()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
-from adapters._coerce import as_list, opt_int, opt_str, unescape_html
-from adapters._xml import DEFAULT_MAX_BYTES, parse_xml, sniff
+from adapters._coerce import as_list, opt_datetime, opt_float, opt_int, opt_str, unescape_html
+from adapters._xml import DEFAULT_MAX_BYTES, parse_rows, parse_xml, sniff
 from adapters.openml_v1.errors import BACKEND, NO_RESULT_CODES, error_for_code
 from gateway.errors import BackendError, GatewayError
 
@@ -103,6 +104,56 @@ def _doc(body: bytes, root: str, force_list: frozenset[str], max_bytes: int = DE
     if name != root:
         raise BackendError(f"Expected a <{root}> document from openml, got <{name}>.", backend=BACKEND)
     return node if isinstance(node, dict) else {}
+
+
+def _rows(body: bytes, root: str, row: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[dict[str, Any]]:
+    """The rows of a list document through the fast one-pass parser; error envelopes raise their error."""
+    if sniff(body) == "json":
+        raise error_from_body(body, 200)
+    try:
+        return parse_rows(body, backend=BACKEND, root=root, row=row, max_bytes=max_bytes)
+    except LookupError as exc:
+        if exc.args and exc.args[0] == "oml:error":
+            raise error_from_body(body, 200) from None
+        raise BackendError(f"Expected a <{root}> document from openml, got <{exc.args[0]}>.", backend=BACKEND) from None
+
+
+def fast_int(value: str | None) -> int | None:
+    """``int`` for the common case (``"42"``), falling back to the lenient ``opt_int`` (``"6.0"``, blanks)."""
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return opt_int(value)
+
+
+def fast_float(value: str | None) -> float | None:
+    """``float`` for the common case, falling back to the lenient ``opt_float`` (``"null"``, blanks)."""
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return opt_float(value)
+
+
+def fast_datetime(value: str | None) -> datetime | None:
+    """C-speed ISO parsing (both ``T`` and space forms), falling back to ``opt_datetime``."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        return opt_datetime(value)
+
+
+def fast_str(value: str | None) -> str | None:
+    """Stripped text, None when empty."""
+    if not value:
+        return None
+    stripped = value.strip()
+    return stripped or None
 
 
 def _req_int(node: Mapping[str, Any], key: str) -> int:

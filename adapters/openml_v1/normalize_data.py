@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from adapters._coerce import (
@@ -25,8 +25,12 @@ from adapters.openml_v1._common import (
     _guard,
     _lower,
     _req_int,
+    _rows,
     _strs,
     error_from_body,
+    fast_float,
+    fast_int,
+    fast_str,
 )
 from adapters.openml_v1.errors import BACKEND
 from adapters.records import (
@@ -65,12 +69,10 @@ _DATASET_KNOWN = frozenset({
     "oml:md5_checksum", "oml:uploader", "oml:minio_url",
 })
 
-
 @_guard
 def dataset_from_xml(body: bytes) -> DatasetRecord:
     """Normalize ``data/{id}`` (``oml:data_set_description``)."""
     return _dataset(_doc(body, "oml:data_set_description", _DATASET_LISTS))
-
 
 def _dataset(n: Mapping[str, Any]) -> DatasetRecord:
     md5 = opt_str(n.get("oml:md5_checksum"))
@@ -108,9 +110,7 @@ def _dataset(n: Mapping[str, Any]) -> DatasetRecord:
         raw_extra=_extra(n, _DATASET_KNOWN),
     )
 
-
 _FEATURE_LISTS = frozenset({"oml:feature", "oml:nominal_value", "oml:ontology"})
-
 
 @_guard
 def features_from_xml(body: bytes) -> tuple[DatasetFeatureRecord, ...]:
@@ -131,9 +131,7 @@ def features_from_xml(body: bytes) -> tuple[DatasetFeatureRecord, ...]:
         ))
     return tuple(sorted(out, key=lambda feature: feature.index))
 
-
 _QUALITY_LISTS = frozenset({"oml:quality"})
-
 
 @_guard
 def qualities_from_xml(body: bytes) -> tuple[DatasetQualityRecord, ...]:
@@ -150,37 +148,38 @@ def qualities_from_xml(body: bytes) -> tuple[DatasetQualityRecord, ...]:
         if isinstance(q, dict)
     )
 
-
-def _inline_qualities(values: Iterable[Any]) -> tuple[DatasetQualityRecord, ...]:
+def _inline_qualities(row: dict[str, Any]) -> tuple[DatasetQualityRecord, ...]:
     """Qualities written as ``<oml:quality name="X">5.0</oml:quality>`` in list rows."""
-    out = []
-    for q in values:
-        if isinstance(q, dict) and q.get("@name"):
-            out.append(DatasetQualityRecord(name=q["@name"], value=opt_float(q.get("#text"))))
-    return tuple(out)
+    return tuple(
+        DatasetQualityRecord(name=attrs["name"], value=fast_float(text))
+        for attrs, text in row.get("oml:quality*", ())
+        if attrs.get("name")
+    )
 
-
-_DATA_LIST_LISTS = frozenset({"oml:dataset", "oml:quality"})
-
+def _repeated(row: dict[str, Any], name: str) -> list[str]:
+    """Every text of a child that may repeat (``oml:tag``), in order."""
+    many = row.get(name + "*")
+    if many is not None:
+        return [text for _attrs, text in many]
+    one = row.get(name)
+    return [] if one is None else [one]
 
 @_guard
 def dataset_list_from_xml(body: bytes) -> tuple[DatasetSummaryRecord, ...]:
     """Normalize ``data/list/...`` rows."""
-    n = _doc(body, "oml:data", _DATA_LIST_LISTS)
     return tuple(
         DatasetSummaryRecord(
             id=_req_int(d, "oml:did"),
-            name=opt_str(d.get("oml:name")) or "",
-            version=opt_int(d.get("oml:version")),
+            name=fast_str(d.get("oml:name")) or "",
+            version=fast_int(d.get("oml:version")),
             status=_lower(d.get("oml:status")),
             format=_lower(d.get("oml:format")),
-            file_id=opt_int(d.get("oml:file_id")),
-            uploader=opt_int(d.get("oml:uploader")),
-            qualities=_inline_qualities(as_list(d.get("oml:quality"))),
+            file_id=fast_int(d.get("oml:file_id")),
+            uploader=fast_int(d.get("oml:uploader")),
+            qualities=_inline_qualities(d),
         )
-        for d in as_list(n.get("oml:dataset"))
+        for d in _rows(body, "oml:data", "oml:dataset")
     )
-
 
 # ---------------------------------------------------------------------------------------------- tasks
 
@@ -188,7 +187,6 @@ _TASK_LISTS = frozenset({"oml:input", "oml:output", "oml:parameter", "oml:evalua
                          "oml:tag"})
 _TASK_KNOWN = frozenset({"oml:task_id", "oml:task_name", "oml:task_type_id", "oml:task_type", "oml:input",
                          "oml:output", "oml:tag"})
-
 
 def _estimation_procedure(node: Mapping[str, Any]) -> EstimationProcedureRecord:
     params = {p.get("@name"): p.get("#text") for p in as_list(node.get("oml:parameter")) if isinstance(p, dict)}
@@ -201,7 +199,6 @@ def _estimation_procedure(node: Mapping[str, Any]) -> EstimationProcedureRecord:
         percentage=opt_float(params.get("percentage")),
         stratified_sampling=opt_bool(params.get("stratified_sampling")),
     )
-
 
 @_guard
 def task_from_xml(body: bytes) -> TaskRecord:
@@ -253,26 +250,20 @@ def task_from_xml(body: bytes) -> TaskRecord:
         raw_extra=_extra(n, _TASK_KNOWN),
     )
 
-
 def task_name(task_id: int, dataset_name: str | None, task_type: str | None) -> str:
     """Build the name the server writes as ``task_name`` (``Task 7: kr-vs-kp (Supervised Classification)``)."""
     return f"Task {task_id}: {dataset_name or ''} ({task_type or ''})"
 
-
-_TASK_LIST_LISTS = frozenset({"oml:task", "oml:input", "oml:quality", "oml:tag"})
-
-
 @_guard
 def task_list_from_xml(body: bytes) -> tuple[TaskSummaryRecord, ...]:
     """Normalize ``task/list/...`` rows; ``name`` is built as the server builds ``task_name``."""
-    n = _doc(body, "oml:tasks", _TASK_LIST_LISTS)
     out = []
-    for t in as_list(n.get("oml:task")):
-        inputs = {i["@name"]: (opt_str(i.get("#text")) or "") for i in as_list(t.get("oml:input"))
-                  if isinstance(i, dict) and i.get("@name")}
+    for t in _rows(body, "oml:tasks", "oml:task"):
+        inputs = {attrs["name"]: (fast_str(text) or "") for attrs, text in t.get("oml:input*", ())
+                  if attrs.get("name")}
         task_id = _req_int(t, "oml:task_id")
-        dataset_name = opt_str(t.get("oml:name"))
-        task_type = opt_str(t.get("oml:task_type"))
+        dataset_name = fast_str(t.get("oml:name"))
+        task_type = fast_str(t.get("oml:task_type"))
         out.append(TaskSummaryRecord(
             id=task_id,
             name=task_name(task_id, dataset_name, task_type),
@@ -286,14 +277,12 @@ def task_list_from_xml(body: bytes) -> tuple[TaskSummaryRecord, ...]:
             estimation_procedure_id=opt_int(inputs.get("estimation_procedure")),
             evaluation_measures=split_csv([inputs.get("evaluation_measures")]),
             inputs=inputs,
-            qualities=_inline_qualities(as_list(t.get("oml:quality"))),
-            tags=_strs(as_list(t.get("oml:tag"))),
+            qualities=_inline_qualities(t),
+            tags=_strs(_repeated(t, "oml:tag")),
         ))
     return tuple(out)
 
-
 _PROCEDURE_LISTS = frozenset({"oml:estimationprocedure"})
-
 
 @_guard
 def estimation_procedures_from_xml(body: bytes) -> tuple[EstimationProcedureRecord, ...]:
@@ -313,13 +302,9 @@ def estimation_procedures_from_xml(body: bytes) -> tuple[EstimationProcedureReco
         for p in as_list(n.get("oml:estimationprocedure"))
     )
 
-
-
-
 # ---------------------------------------------------------------------------------------------- other formats
 
 _JSON_ROOTS = {"data_set_description"}
-
 
 def _as_xml_node(value: Any) -> Any:
     """PHP's XML-to-JSON conversion back into xmltodict's shape: ``oml:`` keys, ``[]`` for empty -> None."""
@@ -328,7 +313,6 @@ def _as_xml_node(value: Any) -> Any:
     if isinstance(value, list):
         return None if not value else [_as_xml_node(item) for item in value]
     return value
-
 
 @_guard
 def dataset_from_json(body: bytes) -> DatasetRecord:
@@ -348,9 +332,7 @@ def dataset_from_json(body: bytes) -> DatasetRecord:
         raise BackendError(f"Expected a data_set_description document from openml, got {root!r}.", backend=BACKEND)
     return _dataset(_as_xml_node(node))
 
-
 _ARFF_ATTRIBUTE = re.compile(r"^@attribute\s+('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\S+)\s+(.+)$", re.IGNORECASE)
-
 
 @_guard
 def arff_header(body: bytes) -> tuple[str | None, tuple[tuple[str, str], ...]]:

@@ -20,7 +20,12 @@ from adapters.openml_v1._common import (
     _guard,
     _lower,
     _req_int,
+    _rows,
     _strs,
+    fast_datetime,
+    fast_float,
+    fast_int,
+    fast_str,
     parse_array,
 )
 from adapters.records import (
@@ -66,7 +71,6 @@ _FLOW_KNOWN = frozenset({
     "oml:parameter", "oml:component", "oml:tag", "oml:source_url", "oml:binary_url",
 })
 
-
 def _flow(n: Mapping[str, Any], depth: int = 0) -> FlowRecord:
     if depth > 64:
         raise ValueError("flow components nested more than 64 levels")
@@ -111,32 +115,25 @@ def _flow(n: Mapping[str, Any], depth: int = 0) -> FlowRecord:
         raw_extra=_extra(n, _FLOW_KNOWN),
     )
 
-
 @_guard
 def flow_from_xml(body: bytes) -> FlowRecord:
     """Normalize ``flow/{id}`` with its recursive ``oml:component/oml:flow`` tree."""
     return _flow(_doc(body, "oml:flow", _FLOW_LISTS))
 
-
-_FLOW_LIST_LISTS = frozenset({"oml:flow"})
-
-
 @_guard
 def flow_list_from_xml(body: bytes) -> tuple[FlowSummaryRecord, ...]:
     """Normalize ``flow/list/...`` rows."""
-    n = _doc(body, "oml:flows", _FLOW_LIST_LISTS)
     return tuple(
         FlowSummaryRecord(
             id=_req_int(f, "oml:id"),
-            name=opt_str(f.get("oml:name")) or "",
-            full_name=opt_str(f.get("oml:full_name")),
-            version=opt_str(f.get("oml:version")),
-            external_version=opt_str(f.get("oml:external_version")),
-            uploader=opt_int(f.get("oml:uploader")),
+            name=fast_str(f.get("oml:name")) or "",
+            full_name=fast_str(f.get("oml:full_name")),
+            version=fast_str(f.get("oml:version")),
+            external_version=fast_str(f.get("oml:external_version")),
+            uploader=fast_int(f.get("oml:uploader")),
         )
-        for f in as_list(n.get("oml:flow"))
+        for f in _rows(body, "oml:flows", "oml:flow")
     )
-
 
 # ---------------------------------------------------------------------------------------------- runs
 
@@ -147,7 +144,6 @@ _RUN_KNOWN = frozenset({
     "oml:error_message", "oml:run_details", "oml:setup_string", "oml:parameter_setting", "oml:tag",
     "oml:input_data", "oml:output_data",
 })
-
 
 def _evaluations(nodes: Iterable[Any]) -> tuple[EvaluationRecord, ...]:
     """Group aggregate and per-fold ``oml:evaluation`` elements by measure, in first-seen order."""
@@ -184,7 +180,6 @@ def _evaluations(nodes: Iterable[Any]) -> tuple[EvaluationRecord, ...]:
         )
         for name, agg in aggregates.items()
     )
-
 
 @_guard
 def run_from_xml(body: bytes) -> RunRecord:
@@ -233,34 +228,27 @@ def run_from_xml(body: bytes) -> RunRecord:
         raw_extra=_extra(n, _RUN_KNOWN),
     )
 
-
-_RUN_LIST_LISTS = frozenset({"oml:run"})
-
-
 @_guard
 def run_list_from_xml(body: bytes) -> tuple[RunSummaryRecord, ...]:
     """Normalize ``run/list/...`` rows (``upload_time`` is written with a space)."""
-    n = _doc(body, "oml:runs", _RUN_LIST_LISTS)
     return tuple(
         RunSummaryRecord(
             id=_req_int(r, "oml:run_id"),
-            task_id=opt_int(r.get("oml:task_id")),
-            setup_id=opt_int(r.get("oml:setup_id")),
-            flow_id=opt_int(r.get("oml:flow_id")),
-            uploader=opt_int(r.get("oml:uploader")),
-            upload_time=opt_datetime(r.get("oml:upload_time")),
-            task_type_id=opt_int(r.get("oml:task_type_id")),
-            error_message=unescape_html(opt_str(r.get("oml:error_message"))),
-            run_details=opt_str(r.get("oml:run_details")),
+            task_id=fast_int(r.get("oml:task_id")),
+            setup_id=fast_int(r.get("oml:setup_id")),
+            flow_id=fast_int(r.get("oml:flow_id")),
+            uploader=fast_int(r.get("oml:uploader")),
+            upload_time=fast_datetime(r.get("oml:upload_time")),
+            task_type_id=fast_int(r.get("oml:task_type_id")),
+            error_message=unescape_html(fast_str(r.get("oml:error_message"))),
+            run_details=fast_str(r.get("oml:run_details")),
         )
-        for r in as_list(n.get("oml:run"))
+        for r in _rows(body, "oml:runs", "oml:run")
     )
-
 
 # ---------------------------------------------------------------------------------------------- misc
 
 _USER_LISTS = frozenset({"oml:user"})
-
 
 @_guard
 def users_from_xml(body: bytes) -> tuple[UserRecord, ...]:
@@ -271,15 +259,12 @@ def users_from_xml(body: bytes) -> tuple[UserRecord, ...]:
         for u in as_list(n.get("oml:user"))
     )
 
-
 _STUDY_LISTS = frozenset({"oml:data_id", "oml:task_id", "oml:flow_id", "oml:setup_id", "oml:run_id", "oml:tag"})
-
 
 def _ids(wrapper: Any, key: str) -> tuple[int, ...]:
     if not isinstance(wrapper, dict):
         return ()
     return tuple(i for i in (opt_int(v) for v in as_list(wrapper.get(key))) if i is not None)
-
 
 @_guard
 def study_from_xml(body: bytes) -> StudyRecord:
@@ -302,9 +287,7 @@ def study_from_xml(body: bytes) -> StudyRecord:
         run_ids=_ids(n.get("oml:runs"), "oml:run_id"),
     )
 
-
 _TAG_LISTS = frozenset({"oml:tag"})
-
 
 @_guard
 def tag_result_from_xml(body: bytes, entity: str, action: str) -> TagResultRecord:
@@ -312,18 +295,15 @@ def tag_result_from_xml(body: bytes, entity: str, action: str) -> TagResultRecor
     n = _doc(body, f"oml:{entity}_{action}", _TAG_LISTS)
     return TagResultRecord(id=_req_int(n, "oml:id"), tags=_strs(as_list(n.get("oml:tag"))))
 
-
 @_guard
 def delete_from_xml(body: bytes, entity: str) -> int:
     """Normalize ``oml:{entity}_delete`` and return the deleted id."""
     return _req_int(_doc(body, f"oml:{entity}_delete", frozenset()), "oml:id")
 
-
 # ---------------------------------------------------------------------------------------------- setups
 
 _SETUP_LISTS = frozenset({"oml:parameter"})
 _SETUP_LIST_LISTS = frozenset({"oml:setup", "oml:parameter"})
-
 
 def _setup(n: Mapping[str, Any]) -> SetupRecord:
     seen: set[Any] = set()
@@ -350,12 +330,10 @@ def _setup(n: Mapping[str, Any]) -> SetupRecord:
     return SetupRecord(id=_req_int(n, "oml:setup_id"), flow_id=opt_int(n.get("oml:flow_id")),
                        parameters=tuple(params))
 
-
 @_guard
 def setup_from_xml(body: bytes) -> SetupRecord:
     """Normalize ``setup/{id}`` (``oml:setup_parameters``); old recordings lack ``oml:name``."""
     return _setup(_doc(body, "oml:setup_parameters", _SETUP_LISTS))
-
 
 @_guard
 def setup_list_from_xml(body: bytes) -> tuple[SetupRecord, ...]:
@@ -363,11 +341,7 @@ def setup_list_from_xml(body: bytes) -> tuple[SetupRecord, ...]:
     n = _doc(body, "oml:setups", _SETUP_LIST_LISTS)
     return tuple(_setup(s) for s in as_list(n.get("oml:setup")) if isinstance(s, dict))
 
-
 # ---------------------------------------------------------------------------------------------- evaluations
-
-_EVALUATION_LISTS = frozenset({"oml:evaluation", "oml:parameter"})
-
 
 def _per_fold(raw: str | None) -> tuple[FoldValueRecord, ...]:
     """Decode ``values`` of ``per_fold`` lists: ``[[r0f0, r0f1, ...], [r1f0, ...]]`` or a flat list."""
@@ -381,28 +355,25 @@ def _per_fold(raw: str | None) -> tuple[FoldValueRecord, ...]:
         for f, v in enumerate(row)
     )
 
-
 @_guard
 def evaluation_list_from_xml(body: bytes) -> tuple[EvaluationRowRecord, ...]:
     """Normalize ``evaluation/list/...`` rows (one per run and measure)."""
-    n = _doc(body, "oml:evaluations", _EVALUATION_LISTS)
     return tuple(
         EvaluationRowRecord(
             run_id=_req_int(e, "oml:run_id"),
-            function=opt_str(e.get("oml:function")) or "",
-            value=opt_float(e.get("oml:value")),
-            task_id=opt_int(e.get("oml:task_id")),
-            setup_id=opt_int(e.get("oml:setup_id")),
-            flow_id=opt_int(e.get("oml:flow_id")),
-            flow_name=opt_str(e.get("oml:flow_name")),
-            data_id=opt_int(e.get("oml:data_id")),
-            data_name=opt_str(e.get("oml:data_name")),
-            uploader=opt_int(e.get("oml:uploader")),
-            upload_time=opt_datetime(e.get("oml:upload_time")),
-            array_data=parse_array(opt_str(e.get("oml:array_data"))),
-            per_fold=_per_fold(opt_str(e.get("oml:values"))),
+            function=fast_str(e.get("oml:function")) or "",
+            value=fast_float(e.get("oml:value")),
+            task_id=fast_int(e.get("oml:task_id")),
+            setup_id=fast_int(e.get("oml:setup_id")),
+            flow_id=fast_int(e.get("oml:flow_id")),
+            flow_name=fast_str(e.get("oml:flow_name")),
+            data_id=fast_int(e.get("oml:data_id")),
+            data_name=fast_str(e.get("oml:data_name")),
+            uploader=fast_int(e.get("oml:uploader")),
+            upload_time=fast_datetime(e.get("oml:upload_time")),
+            array_data=parse_array(fast_str(e.get("oml:array_data"))),
+            per_fold=_per_fold(fast_str(e.get("oml:values"))),
         )
-        for e in as_list(n.get("oml:evaluation"))
-        if isinstance(e, dict)
+        for e in _rows(body, "oml:evaluations", "oml:evaluation")
     )
 

@@ -60,3 +60,20 @@ def test_xml_truncated_and_two_roots_are_backend_errors() -> None:
 def test_xml_force_list_and_significant_whitespace() -> None:
     doc = _parse(b"<oml:data " + NS + b"><oml:tag>  padded </oml:tag></oml:data>")
     assert doc["oml:data"]["oml:tag"] == ["  padded "]
+
+
+def test_xml_rows_fast_path_matches_the_tree_parser() -> None:
+    from adapters._xml import parse_rows
+
+    body = (b"<oml:runs " + NS + b">\n <oml:run>\n  <oml:run_id>1</oml:run_id><oml:tag>a</oml:tag><oml:tag>b</oml:tag>"
+            b'<oml:quality name="N">5.0</oml:quality><oml:nested><oml:x>skip</oml:x></oml:nested>'
+            b"<oml:note>  R&amp;D </oml:note>\n </oml:run>\n</oml:runs>")
+    (row,) = parse_rows(body, backend="openml", root="oml:runs", row="oml:run")
+    assert row["oml:run_id"] == "1" and row["oml:note"] == "  R&D "
+    assert row["oml:tag*"] == [({}, "a"), ({}, "b")] and row["oml:quality*"] == [({"name": "N"}, "5.0")]
+    with pytest.raises(LookupError):
+        parse_rows(b"<oml:error " + NS + b"><oml:code>512</oml:code></oml:error>", backend="openml",
+                   root="oml:runs", row="oml:run")
+    with pytest.raises(BackendError, match="DTD"):
+        parse_rows(b'<!DOCTYPE x [<!ENTITY e "e">]><oml:runs ' + NS + b"/>", backend="openml", root="oml:runs",
+                   row="oml:run")
