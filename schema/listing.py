@@ -114,7 +114,8 @@ async def list_runs(
     rows: list[RunSummaryRecord] = await _scan_all(info, "run/list", queries)
     page, has_next, has_prev = page_newest_first(rows, first=size, after=after, prefix="openml:run", key=lambda r: r.id)
     openml(info).prime_summaries([row for _, row in page])
-    return Connection.build([(c, OpenMLRun.of(r.id)) for c, r in page], has_next=has_next, has_previous=has_prev,
+    ol = openml(info)
+    return Connection.build([(c, OpenMLRun.of(r.id, ol)) for c, r in page], has_next=has_next, has_previous=has_prev,
                             total=len(rows))
 
 
@@ -141,7 +142,7 @@ async def _runs_by_measure(
             id=row.run_id, task_id=row.task_id, setup_id=row.setup_id, flow_id=row.flow_id, uploader=row.uploader,
             upload_time=row.upload_time,
         ))
-    nodes = [(encode_cursor(prefix, offset + i + 1), OpenMLRun.of(row.run_id)) for i, row in enumerate(window)]
+    nodes = [(encode_cursor(prefix, offset + i + 1), OpenMLRun.of(row.run_id, ol)) for i, row in enumerate(window)]
     return Connection.build(nodes, has_next=len(rows) > size, has_previous=offset > 0, total=None)
 
 
@@ -170,7 +171,8 @@ async def list_tasks(
     page, has_next, has_prev = page_newest_first(rows, first=size, after=after, prefix="openml:task",
                                                  key=lambda r: r.id)
     openml(info).prime_summaries([row for _, row in page])
-    return Connection.build([(c, OpenMLTask.of(r.id)) for c, r in page], has_next=has_next, has_previous=has_prev,
+    ol = openml(info)
+    return Connection.build([(c, OpenMLTask.of(r.id, ol)) for c, r in page], has_next=has_next, has_previous=has_prev,
                             total=len(rows))
 
 
@@ -199,7 +201,8 @@ async def list_datasets(
     page, has_next, has_prev = page_newest_first(rows, first=size, after=after, prefix="openml:dataset",
                                                  key=lambda r: r.id)
     openml(info).prime_summaries([row for _, row in page])
-    return Connection.build([(c, Dataset.of(r.id)) for c, r in page], has_next=has_next, has_previous=has_prev,
+    ol = openml(info)
+    return Connection.build([(c, Dataset.of(r.id, ol)) for c, r in page], has_next=has_next, has_previous=has_prev,
                             total=len(rows))
 
 
@@ -215,7 +218,7 @@ async def list_flows(
     rows: list[FlowSummaryRecord] = await _scan_all(info, "flow/list", queries)
     page, has_next, has_prev = page_newest_first(rows, first=size, after=after, prefix="openml:flow",
                                                  key=lambda r: r.id)
-    return Connection.build([(c, Flow.of(r.id, listed=r)) for c, r in page], has_next=has_next,
+    return Connection.build([(c, Flow.of(r.id, openml(info), listed=r)) for c, r in page], has_next=has_next,
                             has_previous=has_prev, total=len(rows))
 
 

@@ -9,9 +9,7 @@ the backend URL and a hash of the caller's credential.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
-
-from aiodataloader import DataLoader
+from typing import Any, TypeVar
 
 from adapters.openml_v1.client import LIST_PAGE, ListQuery, OpenMLV1Client
 from adapters.records import (
@@ -29,9 +27,10 @@ from adapters.records import (
     TaskSummaryRecord,
     UserRecord,
 )
-from gateway.cache import RecordCache, credential_scope, record_key
+from gateway.cache import RecordCache, credential_scope
 from gateway.errors import BackendUnavailableError, BadUserInputError, GatewayError
 from gateway.settings import Settings
+from schema.keyed import KeyedLoader
 
 __all__ = ["ListQuery", "Loaders", "OpenMLLoaders"]
 
@@ -51,54 +50,6 @@ class _Unconfigured:
         return BackendUnavailableError(
             f"The {self.backend} backend is not configured on this gateway.", backend=self.backend
         )
-
-
-class KeyedLoader(Generic[K, V]):
-    """A DataLoader whose batch function goes through the record cache."""
-
-    def __init__(
-        self,
-        *,
-        kind: str,
-        cache: RecordCache,
-        base_url: str,
-        scope: str,
-        fetch: Callable[[list[K]], Awaitable[Mapping[K, V | GatewayError]]],
-        ttl: float,
-        batching: bool,
-        max_batch_size: int | None = None,
-    ) -> None:
-        self.kind = kind
-        self._cache = cache
-        self._base_url = base_url
-        self._scope = scope
-        self._fetch = fetch
-        self._ttl = ttl
-        self.loader: DataLoader[K, V] = DataLoader(
-            self._batch, batch=batching, cache=batching, max_batch_size=max_batch_size
-        )
-
-    async def _batch(self, keys: list[K]) -> list[V | Exception]:
-        cache_keys = [record_key(self._base_url, self._scope, self.kind, key) for key in keys]
-
-        async def fetch(missing: list[Hashable]) -> dict[Hashable, Any]:
-            natives = [ck[3] for ck in missing]  # type: ignore[index]
-            got = await self._fetch(natives)
-            return {record_key(self._base_url, self._scope, self.kind, n): v for n, v in got.items()}
-
-        return await self._cache.load_many(cache_keys, fetch, lambda _value: self._ttl)
-
-    async def load(self, key: K) -> V:
-        """Return the record for ``key``; raise its GatewayError."""
-        return await self.loader.load(key)
-
-    async def load_many(self, keys: Sequence[K]) -> list[V]:
-        """Return the records for ``keys`` in order; raise the first GatewayError."""
-        return list(await self.loader.load_many(list(keys)))
-
-    def prime(self, key: K, value: V) -> None:
-        """Seed this request's loader with a record another call already returned."""
-        self.loader.prime(key, value)
 
 
 class OpenMLLoaders:
@@ -269,9 +220,9 @@ class OpenMLLoaders:
         for loader in (self.dataset, self.dataset_summary, self.features, self.qualities, self.task,
                        self.task_summary, self.flow, self.run, self.run_summary, self.evaluations, self.setup):
             if loader.kind in kinds:
-                loader.loader.clear(native)
-        self.scans.loader.clear_all()
-        self.pages.loader.clear_all()
+                loader.forget(native)
+        self.scans.forget_all()
+        self.pages.forget_all()
 
 
 class Loaders:

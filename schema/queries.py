@@ -45,7 +45,7 @@ class Query:
         }
         if gid.kind == "user":
             uid = parse_int_id(id, kind="user")
-            return OpenMLUser.of(uid)
+            return OpenMLUser.of(uid, openml(info))
         resolver = resolvers.get(gid.kind)
         if resolver is None:
             raise BadUserInputError(f"Invalid id {id!r}: unknown kind {gid.kind!r}.")
@@ -55,7 +55,7 @@ class Query:
     async def dataset(self, info: strawberry.Info, id: strawberry.ID) -> Dataset | None:
         did = parse_int_id(id, kind="dataset")
         await openml(info).dataset_summary.load(did)
-        return Dataset.of(did)
+        return Dataset.of(did, openml(info))
 
     @strawberry.field(description="Datasets, newest first (OpenML lists active datasets unless `statuses` says).")
     async def datasets(
@@ -74,7 +74,7 @@ class Query:
     async def task(self, info: strawberry.Info, id: strawberry.ID) -> Task | None:
         tid = parse_int_id(id, kind="task")
         await openml(info).task_summary.load(tid)
-        return OpenMLTask.of(tid)
+        return OpenMLTask.of(tid, openml(info))
 
     @strawberry.field(description="Tasks, newest first.")
     async def tasks(
@@ -94,7 +94,7 @@ class Query:
         fid = parse_int_id(id, kind="flow")
         record = await openml(info).flow.load(fid)
         openml(info).prime_flow(record)
-        return Flow.of(fid)
+        return Flow.of(fid, openml(info))
 
     @strawberry.field(description="Flows, newest first.")
     async def flows(
@@ -110,7 +110,7 @@ class Query:
     async def run(self, info: strawberry.Info, id: strawberry.ID) -> Run | None:
         rid = parse_int_id(id, kind="run")
         await openml(info).run_summary.load(rid)
-        return OpenMLRun.of(rid)
+        return OpenMLRun.of(rid, openml(info))
 
     @strawberry.field(description="Runs, newest first unless `orderBy` orders them by an evaluation measure.")
     async def runs(
@@ -130,7 +130,7 @@ class Query:
     async def setup(self, info: strawberry.Info, id: strawberry.ID) -> Setup | None:
         sid = parse_int_id(id, kind="setup")
         await openml(info).setup.load(sid)
-        return Setup.of(sid)
+        return Setup.of(sid, openml(info))
 
     @strawberry.field(description="An artifact by global id (openml:runfile:100/262).")
     async def artifact(self, info: strawberry.Info, id: strawberry.ID) -> Artifact | None:
@@ -138,7 +138,7 @@ class Query:
         run: RunRecord = await openml(info).run.load(run_id)
         if not any(f.file_id == file_id for f in run.output_files):
             raise NotFoundError(f"Run {run_id} has no file {file_id}.", backend="openml")
-        return OpenMLRunFile.of(run_id, file_id)
+        return OpenMLRunFile.of(run_id, file_id, openml(info))
 
     @strawberry.field(description="Artifacts, newest first. OpenML run files are listed for `runIds`.")
     async def artifacts(
@@ -158,7 +158,8 @@ class Query:
         keyed = [(run_id * 1_000_000_000 + file_id, run_id, file_id) for run_id, file_id, _ in files]
         page, has_next, has_prev = page_newest_first(keyed, first=size, after=after, prefix="openml:runfile",
                                                      key=lambda item: item[0])
-        return Connection.build([(c, OpenMLRunFile.of(item[1], item[2])) for c, item in page], has_next=has_next,
+        ol = openml(info)
+        return Connection.build([(c, OpenMLRunFile.of(item[1], item[2], ol)) for c, item in page], has_next=has_next,
                                 has_previous=has_prev, total=len(keyed))
 
     @strawberry.field(description="Every estimation procedure OpenML defines.")

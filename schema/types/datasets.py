@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 
@@ -11,11 +12,15 @@ from adapters.records import DatasetRecord, DatasetSummaryRecord
 from gateway.errors import BackendError
 from gateway.ids import global_id, parse_int_id
 from schema.context_access import openml
+from schema.keyed import MaybeAwaitable
 from schema.pagination import Connection
 from schema.types.base import Node, Source
 
 if TYPE_CHECKING:
+    from schema.loaders import OpenMLLoaders
     from schema.types.base import Run, Task
+
+T = TypeVar("T")
 
 __all__ = ["Dataset", "DatasetFeature", "DatasetQuality"]
 
@@ -45,152 +50,158 @@ class Dataset(Node):
     source: Source
     native_id: str
     native: strawberry.Private[int]
+    _l: strawberry.Private[Any]
 
     @classmethod
-    def of(cls, did: int) -> Dataset:
-        """Return the (lazy) Dataset with native id ``did``."""
+    def of(cls, did: int, loaders: OpenMLLoaders) -> Dataset:
+        """Return the (lazy) Dataset with native id ``did`` for this request's loaders."""
         return cls(id=strawberry.ID(global_id("openml", "dataset", did)), source=Source.OPENML,
-                   native_id=str(did), native=did)
+                   native_id=str(did), native=did, _l=loaders)
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Dataset:
-        return cls.of(parse_int_id(id, kind="dataset"))
+    def resolve_reference(cls, id: strawberry.ID, info: strawberry.Info) -> Dataset:
+        return cls.of(parse_int_id(id, kind="dataset"), openml(info))
 
-    async def _summary(self, info: strawberry.Info) -> DatasetSummaryRecord:
-        return await openml(info).dataset_summary.load(self.native)
+    def _summary(self, fn: Callable[[DatasetSummaryRecord], T]) -> MaybeAwaitable[T]:
+        return self._l.dataset_summary.get(self.native, fn)
 
-    async def _full(self, info: strawberry.Info) -> DatasetRecord:
-        return await openml(info).dataset.load(self.native)
+    def _full(self, fn: Callable[[DatasetRecord], T]) -> MaybeAwaitable[T]:
+        return self._l.dataset.get(self.native, fn)
 
-    @strawberry.field
-    async def name(self, info: strawberry.Info) -> str | None:
-        return (await self._summary(info)).name
+    @strawberry.field(graphql_type=str | None)
+    def name(self) -> MaybeAwaitable[str | None]:
+        return self._summary(lambda d: d.name)
 
-    @strawberry.field
-    async def version(self, info: strawberry.Info) -> int:
-        version = (await self._summary(info)).version
-        if version is None:
-            raise BackendError(f"OpenML sent dataset {self.native} without a version.", backend="openml")
-        return version
+    @strawberry.field(graphql_type=int)
+    def version(self) -> MaybeAwaitable[int]:
+        def version(d: DatasetSummaryRecord) -> int:
+            if d.version is None:
+                raise BackendError(f"OpenML sent dataset {self.native} without a version.", backend="openml")
+            return d.version
 
-    @strawberry.field(description="Lower-case file format: arff, sparse_arff, ...")
-    async def format(self, info: strawberry.Info) -> str | None:
-        return (await self._summary(info)).format
+        return self._summary(version)
 
-    @strawberry.field(description="active, deactivated or in_preparation.")
-    async def status(self, info: strawberry.Info) -> str | None:
-        return (await self._summary(info)).status
+    @strawberry.field(graphql_type=str | None, description="Lower-case file format: arff, sparse_arff, ...")
+    def format(self) -> MaybeAwaitable[str | None]:
+        return self._summary(lambda d: d.format)
 
-    @strawberry.field
-    async def file_id(self, info: strawberry.Info) -> int | None:
-        return (await self._summary(info)).file_id
+    @strawberry.field(graphql_type=str | None, description="active, deactivated or in_preparation.")
+    def status(self) -> MaybeAwaitable[str | None]:
+        return self._summary(lambda d: d.status)
 
-    @strawberry.field
-    async def description(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).description
+    @strawberry.field(graphql_type=int | None)
+    def file_id(self) -> MaybeAwaitable[int | None]:
+        return self._summary(lambda d: d.file_id)
 
-    @strawberry.field
-    async def description_version(self, info: strawberry.Info) -> int | None:
-        return (await self._full(info)).description_version
+    @strawberry.field(graphql_type=str | None)
+    def description(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda d: d.description)
 
-    @strawberry.field
-    async def upload_date(self, info: strawberry.Info) -> datetime | None:
-        return (await self._full(info)).upload_date
+    @strawberry.field(graphql_type=int | None)
+    def description_version(self) -> MaybeAwaitable[int | None]:
+        return self._full(lambda d: d.description_version)
 
-    @strawberry.field
-    async def processing_date(self, info: strawberry.Info) -> datetime | None:
-        return (await self._full(info)).processing_date
+    @strawberry.field(graphql_type=datetime | None)
+    def upload_date(self) -> MaybeAwaitable[datetime | None]:
+        return self._full(lambda d: d.upload_date)
 
-    @strawberry.field
-    async def licence(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).licence
+    @strawberry.field(graphql_type=datetime | None)
+    def processing_date(self) -> MaybeAwaitable[datetime | None]:
+        return self._full(lambda d: d.processing_date)
 
-    @strawberry.field
-    async def language(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).language
+    @strawberry.field(graphql_type=str | None)
+    def licence(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda d: d.licence)
 
-    @strawberry.field(description="Free text as uploaded ('1936', 'Unknown', ...); never parsed.")
-    async def collection_date(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).collection_date
+    @strawberry.field(graphql_type=str | None)
+    def language(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda d: d.language)
 
-    @strawberry.field
-    async def creators(self, info: strawberry.Info) -> list[str]:
-        return list((await self._full(info)).creators)
+    @strawberry.field(graphql_type=str | None,
+                      description="Free text as uploaded ('1936', 'Unknown', ...); never parsed.")
+    def collection_date(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda d: d.collection_date)
 
-    @strawberry.field
-    async def contributors(self, info: strawberry.Info) -> list[str]:
-        return list((await self._full(info)).contributors)
+    @strawberry.field(graphql_type=list[str])
+    def creators(self) -> MaybeAwaitable[list[str]]:
+        return self._full(lambda d: list(d.creators))
 
-    @strawberry.field
-    async def tags(self, info: strawberry.Info) -> list[str]:
-        return list((await self._full(info)).tags)
+    @strawberry.field(graphql_type=list[str])
+    def contributors(self) -> MaybeAwaitable[list[str]]:
+        return self._full(lambda d: list(d.contributors))
 
-    @strawberry.field(description="The first default target attribute (see defaultTargetAttributes).")
-    async def default_target_attribute(self, info: strawberry.Info) -> str | None:
-        targets = (await self._full(info)).default_target_attributes
-        return targets[0] if targets else None
+    @strawberry.field(graphql_type=list[str])
+    def tags(self) -> MaybeAwaitable[list[str]]:
+        return self._full(lambda d: list(d.tags))
 
-    @strawberry.field
-    async def default_target_attributes(self, info: strawberry.Info) -> list[str]:
-        return list((await self._full(info)).default_target_attributes)
+    @strawberry.field(graphql_type=str | None,
+                      description="The first default target attribute (see defaultTargetAttributes).")
+    def default_target_attribute(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda d: d.default_target_attributes[0] if d.default_target_attributes else None)
 
-    @strawberry.field
-    async def ignore_attributes(self, info: strawberry.Info) -> list[str]:
-        return list((await self._full(info)).ignore_attributes)
+    @strawberry.field(graphql_type=list[str])
+    def default_target_attributes(self) -> MaybeAwaitable[list[str]]:
+        return self._full(lambda d: list(d.default_target_attributes))
 
-    @strawberry.field
-    async def row_id_attributes(self, info: strawberry.Info) -> list[str]:
-        return list((await self._full(info)).row_id_attributes)
+    @strawberry.field(graphql_type=list[str])
+    def ignore_attributes(self) -> MaybeAwaitable[list[str]]:
+        return self._full(lambda d: list(d.ignore_attributes))
 
-    @strawberry.field
-    async def url(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).url
+    @strawberry.field(graphql_type=list[str])
+    def row_id_attributes(self) -> MaybeAwaitable[list[str]]:
+        return self._full(lambda d: list(d.row_id_attributes))
 
-    @strawberry.field
-    async def parquet_url(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).parquet_url
+    @strawberry.field(graphql_type=str | None)
+    def url(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda d: d.url)
 
-    @strawberry.field
-    async def md5_checksum(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).md5_checksum
+    @strawberry.field(graphql_type=str | None)
+    def parquet_url(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda d: d.parquet_url)
 
-    @strawberry.field
-    async def version_label(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).version_label
+    @strawberry.field(graphql_type=str | None)
+    def md5_checksum(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda d: d.md5_checksum)
 
-    @strawberry.field
-    async def citation(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).citation
+    @strawberry.field(graphql_type=str | None)
+    def version_label(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda d: d.version_label)
 
-    @strawberry.field
-    async def visibility(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).visibility
+    @strawberry.field(graphql_type=str | None)
+    def citation(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda d: d.citation)
 
-    @strawberry.field
-    async def original_data_urls(self, info: strawberry.Info) -> list[str]:
-        return list((await self._full(info)).original_data_urls)
+    @strawberry.field(graphql_type=str | None)
+    def visibility(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda d: d.visibility)
 
-    @strawberry.field
-    async def paper_url(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).paper_url
+    @strawberry.field(graphql_type=list[str])
+    def original_data_urls(self) -> MaybeAwaitable[list[str]]:
+        return self._full(lambda d: list(d.original_data_urls))
 
-    @strawberry.field(description="Columns of the dataset (fetched only when selected).")
-    async def features(self, info: strawberry.Info) -> list[DatasetFeature]:
-        records = await openml(info).features.load(self.native)
-        return [
+    @strawberry.field(graphql_type=str | None)
+    def paper_url(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda d: d.paper_url)
+
+    @strawberry.field(graphql_type=list[DatasetFeature],
+                      description="Columns of the dataset (fetched only when selected).")
+    def features(self) -> MaybeAwaitable[list[DatasetFeature]]:
+        return self._l.features.get(self.native, lambda records: [
             DatasetFeature(
                 index=f.index, name=f.name, data_type=f.data_type, nominal_values=list(f.nominal_values),
                 ontologies=list(f.ontologies), is_target=f.is_target, is_ignore=f.is_ignore,
                 is_row_identifier=f.is_row_identifier, number_of_missing_values=f.number_of_missing_values,
             )
             for f in records
-        ]
+        ])
 
-    @strawberry.field(description="Meta-features of the dataset (fetched only when selected).")
-    async def qualities(self, info: strawberry.Info, names: list[str] | None = None) -> list[DatasetQuality]:
-        records = await openml(info).qualities.load(self.native)
+    @strawberry.field(graphql_type=list[DatasetQuality],
+                      description="Meta-features of the dataset (fetched only when selected).")
+    def qualities(self, names: list[str] | None = None) -> MaybeAwaitable[list[DatasetQuality]]:
         wanted = set(names) if names is not None else None
-        return [DatasetQuality(name=q.name, value=q.value) for q in records if wanted is None or q.name in wanted]
+        return self._l.qualities.get(self.native, lambda records: [
+            DatasetQuality(name=q.name, value=q.value) for q in records if wanted is None or q.name in wanted
+        ])
 
     @strawberry.field(description="Tasks defined on this dataset, newest first.")
     async def tasks(

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 
 from adapters.records import FlowRecord, FlowSummaryRecord
 from gateway.ids import global_id, parse_int_id
 from schema.context_access import openml
+from schema.keyed import MaybeAwaitable
 from schema.pagination import Connection
 from schema.types.base import Node, Run, Source
 
+if TYPE_CHECKING:
+    from schema.loaders import OpenMLLoaders
+
 __all__ = ["Flow", "FlowComponent", "FlowParameter"]
+
+T = TypeVar("T")
 
 
 @strawberry.type(description="A hyperparameter a flow declares.")
@@ -36,101 +43,104 @@ class Flow(Node):
     source: Source
     native_id: str
     native: strawberry.Private[int]
+    _l: strawberry.Private[Any]
     listed: strawberry.Private[FlowSummaryRecord | None] = None
 
     @classmethod
-    def of(cls, fid: int, listed: FlowSummaryRecord | None = None) -> Flow:
+    def of(cls, fid: int, loaders: OpenMLLoaders, listed: FlowSummaryRecord | None = None) -> Flow:
         """Return the (lazy) flow ``fid``; ``listed`` is its flow/list row when known."""
         return cls(id=strawberry.ID(global_id("openml", "flow", fid)), source=Source.OPENML, native_id=str(fid),
-                   native=fid, listed=listed)
+                   native=fid, _l=loaders, listed=listed)
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Flow:
-        return cls.of(parse_int_id(id, kind="flow"))
+    def resolve_reference(cls, id: strawberry.ID, info: strawberry.Info) -> Flow:
+        return cls.of(parse_int_id(id, kind="flow"), openml(info))
 
-    async def _full(self, info: strawberry.Info) -> FlowRecord:
-        record = await openml(info).flow.load(self.native)
-        openml(info).prime_flow(record)
-        return record
+    def _full(self, fn: Callable[[FlowRecord], T]) -> MaybeAwaitable[T]:
+        def primed(record: FlowRecord) -> T:
+            if record.components:
+                self._l.prime_flow(record)  # nested subflows are complete records: no call for them
+            return fn(record)
 
-    @strawberry.field(description="Package-qualified name (sklearn.pipeline.Pipeline(...)).")
-    async def name(self, info: strawberry.Info) -> str | None:
+        return self._l.flow.get(self.native, primed)
+
+    @strawberry.field(graphql_type=str | None, description="Package-qualified name (sklearn.pipeline.Pipeline(...)).")
+    def name(self) -> MaybeAwaitable[str | None]:
         if self.listed is not None:
             return self.listed.name
-        return (await self._full(info)).name
+        return self._full(lambda f: f.name)
 
-    @strawberry.field(description="Server-assigned revision, as a string ('1', '1.0').")
-    async def version(self, info: strawberry.Info) -> str:
+    @strawberry.field(graphql_type=str, description="Server-assigned revision, as a string ('1', '1.0').")
+    def version(self) -> MaybeAwaitable[str]:
         if self.listed is not None and self.listed.version is not None:
             return self.listed.version
-        return (await self._full(info)).version or ""
+        return self._full(lambda f: f.version or "")
 
-    @strawberry.field(description="`name(version)`, as OpenML lists it.")
-    async def full_name(self, info: strawberry.Info) -> str | None:
+    @strawberry.field(graphql_type=str | None, description="`name(version)`, as OpenML lists it.")
+    def full_name(self) -> MaybeAwaitable[str | None]:
         if self.listed is not None and self.listed.full_name:
             return self.listed.full_name
-        record = await self._full(info)
-        return f"{record.name}({record.version})"
+        return self._full(lambda f: f"{f.name}({f.version})")
 
-    @strawberry.field
-    async def external_version(self, info: strawberry.Info) -> str | None:
+    @strawberry.field(graphql_type=str | None)
+    def external_version(self) -> MaybeAwaitable[str | None]:
         if self.listed is not None:
             return self.listed.external_version
-        return (await self._full(info)).external_version
+        return self._full(lambda f: f.external_version)
 
-    @strawberry.field
-    async def custom_name(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).custom_name
+    @strawberry.field(graphql_type=str | None)
+    def custom_name(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda f: f.custom_name)
 
-    @strawberry.field
-    async def class_name(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).class_name
+    @strawberry.field(graphql_type=str | None)
+    def class_name(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda f: f.class_name)
 
-    @strawberry.field
-    async def description(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).description
+    @strawberry.field(graphql_type=str | None)
+    def description(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda f: f.description)
 
-    @strawberry.field
-    async def upload_date(self, info: strawberry.Info) -> datetime | None:
-        return (await self._full(info)).upload_date
+    @strawberry.field(graphql_type=datetime | None)
+    def upload_date(self) -> MaybeAwaitable[datetime | None]:
+        return self._full(lambda f: f.upload_date)
 
-    @strawberry.field
-    async def dependencies(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).dependencies
+    @strawberry.field(graphql_type=str | None)
+    def dependencies(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda f: f.dependencies)
 
-    @strawberry.field
-    async def language(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).language
+    @strawberry.field(graphql_type=str | None)
+    def language(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda f: f.language)
 
-    @strawberry.field
-    async def licence(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).licence
+    @strawberry.field(graphql_type=str | None)
+    def licence(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda f: f.licence)
 
-    @strawberry.field
-    async def creators(self, info: strawberry.Info) -> list[str]:
-        return list((await self._full(info)).creators)
+    @strawberry.field(graphql_type=list[str])
+    def creators(self) -> MaybeAwaitable[list[str]]:
+        return self._full(lambda f: list(f.creators))
 
-    @strawberry.field
-    async def contributors(self, info: strawberry.Info) -> list[str]:
-        return list((await self._full(info)).contributors)
+    @strawberry.field(graphql_type=list[str])
+    def contributors(self) -> MaybeAwaitable[list[str]]:
+        return self._full(lambda f: list(f.contributors))
 
-    @strawberry.field
-    async def tags(self, info: strawberry.Info) -> list[str]:
-        return list((await self._full(info)).tags)
+    @strawberry.field(graphql_type=list[str])
+    def tags(self) -> MaybeAwaitable[list[str]]:
+        return self._full(lambda f: list(f.tags))
 
-    @strawberry.field
-    async def parameters(self, info: strawberry.Info) -> list[FlowParameter]:
-        return [
+    @strawberry.field(graphql_type=list[FlowParameter])
+    def parameters(self) -> MaybeAwaitable[list[FlowParameter]]:
+        return self._full(lambda f: [
             FlowParameter(name=p.name, data_type=p.data_type, default_value=p.default_value, description=p.description)
-            for p in (await self._full(info)).parameters
-        ]
+            for p in f.parameters
+        ])
 
-    @strawberry.field(description="Direct subflows; each is a full Flow (nested records cost no extra call).")
-    async def components(self, info: strawberry.Info) -> list[FlowComponent]:
-        return [
-            FlowComponent(identifier=c.identifier, flow=Flow.of(c.flow.id))
-            for c in (await self._full(info)).components
-        ]
+    @strawberry.field(graphql_type=list[FlowComponent],
+                      description="Direct subflows; each is a full Flow (nested records cost no extra call).")
+    def components(self) -> MaybeAwaitable[list[FlowComponent]]:
+        return self._full(lambda f: [
+            FlowComponent(identifier=c.identifier, flow=Flow.of(c.flow.id, self._l)) for c in f.components
+        ])
 
     @strawberry.field(description="Runs of this flow, newest first.")
     async def runs(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[Run]:

@@ -2,29 +2,35 @@
 
 Summary fields come from ``run/list`` (batched), evaluations from ``evaluation/list/run/...`` (batched),
 per-fold values, tags, parameter settings and files from the full run (``run/{id}``, only when selected).
+Fields answer synchronously when the record is already known (see ``schema.keyed``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 
-from adapters.records import EvaluationRecord, RunFileRecord, RunRecord, RunSummaryRecord
+from adapters.records import EvaluationRecord, EvaluationRowRecord, RunFileRecord, RunRecord, RunSummaryRecord
 from gateway.errors import BadUserInputError, NotFoundError
 from gateway.ids import global_id, parse_global_id, parse_int_id
 from schema.context_access import openml
+from schema.keyed import MaybeAwaitable, then
 from schema.types.base import Artifact, Node, Run, Source
 from schema.types.flows import Flow
 from schema.types.tasks import OpenMLTask
 
 if TYPE_CHECKING:
+    from schema.loaders import OpenMLLoaders
     from schema.types.datasets import Dataset
 
 __all__ = ["Evaluation", "FoldValue", "OpenMLRun", "OpenMLRunFile", "OpenMLUser", "ParameterSetting", "Setup",
-           "SetupParameter"]
+           "SetupParameter", "parse_run_file_id"]
+
+T = TypeVar("T")
 
 
 @strawberry.type(description="An evaluation value of one fold of one repeat.")
@@ -40,22 +46,27 @@ class Evaluation:
     value: float | None
     array_data: JSON | None = strawberry.field(description="Per-class values, decoded when they are JSON.")
     run_native: strawberry.Private[int]
+    _l: strawberry.Private[Any]
 
-    async def _detail(self, info: strawberry.Info) -> EvaluationRecord | None:
-        run = await openml(info).run.load(self.run_native)
-        return next((e for e in run.evaluations if e.measure == self.measure), None)
+    @classmethod
+    def of(cls, row: EvaluationRowRecord, loaders: OpenMLLoaders) -> Evaluation:
+        return cls(measure=row.function, value=row.value, array_data=row.array_data, run_native=row.run_id,
+                   _l=loaders)
 
-    @strawberry.field(description="Per-fold values (read from the full run, only when selected).")
-    async def per_fold(self, info: strawberry.Info) -> list[FoldValue]:
-        detail = await self._detail(info)
-        if detail is None:
-            return []
-        return [FoldValue(repeat=f.repeat, fold=f.fold, value=f.value) for f in detail.per_fold]
+    def _detail(self, fn: Callable[[EvaluationRecord | None], T]) -> MaybeAwaitable[T]:
+        return self._l.run.get(self.run_native,
+                               lambda run: fn(next((e for e in run.evaluations if e.measure == self.measure), None)))
 
-    @strawberry.field(description="Standard deviation over folds, as the backend reported it.")
-    async def stdev(self, info: strawberry.Info) -> float | None:
-        detail = await self._detail(info)
-        return detail.stdev if detail is not None else None
+    @strawberry.field(graphql_type=list[FoldValue],
+                      description="Per-fold values (read from the full run, only when selected).")
+    def per_fold(self) -> MaybeAwaitable[list[FoldValue]]:
+        return self._detail(lambda d: [] if d is None else [
+            FoldValue(repeat=f.repeat, fold=f.fold, value=f.value) for f in d.per_fold])
+
+    @strawberry.field(graphql_type=float | None,
+                      description="Standard deviation over folds, as the backend reported it.")
+    def stdev(self) -> MaybeAwaitable[float | None]:
+        return self._detail(lambda d: d.stdev if d is not None else None)
 
 
 @strawberry.type(description="A hyperparameter value a run used.")
@@ -70,19 +81,20 @@ class OpenMLUser(Node):
     id: strawberry.ID
     native_id: str
     native: strawberry.Private[int]
+    _l: strawberry.Private[Any]
 
     @classmethod
-    def of(cls, uid: int) -> OpenMLUser:
+    def of(cls, uid: int, loaders: OpenMLLoaders) -> OpenMLUser:
         """Return the (lazy) user ``uid``."""
-        return cls(id=strawberry.ID(global_id("openml", "user", uid)), native_id=str(uid), native=uid)
+        return cls(id=strawberry.ID(global_id("openml", "user", uid)), native_id=str(uid), native=uid, _l=loaders)
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> OpenMLUser:
-        return cls.of(parse_int_id(id, kind="user"))
+    def resolve_reference(cls, id: strawberry.ID, info: strawberry.Info) -> OpenMLUser:
+        return cls.of(parse_int_id(id, kind="user"), openml(info))
 
-    @strawberry.field(description="Display name (batched through user/list).")
-    async def name(self, info: strawberry.Info) -> str | None:
-        return (await openml(info).user.load(self.native)).name
+    @strawberry.field(graphql_type=str | None, description="Display name (batched through user/list).")
+    def name(self) -> MaybeAwaitable[str | None]:
+        return self._l.user.get(self.native, lambda u: u.name)
 
 
 @strawberry.type(description="One parameter value of a setup.")
@@ -101,30 +113,29 @@ class Setup(Node):
     source: Source
     native_id: str
     native: strawberry.Private[int]
+    _l: strawberry.Private[Any]
 
     @classmethod
-    def of(cls, sid: int) -> Setup:
+    def of(cls, sid: int, loaders: OpenMLLoaders) -> Setup:
         """Return the (lazy) setup ``sid``."""
         return cls(id=strawberry.ID(global_id("openml", "setup", sid)), source=Source.OPENML, native_id=str(sid),
-                   native=sid)
+                   native=sid, _l=loaders)
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Setup:
-        return cls.of(parse_int_id(id, kind="setup"))
+    def resolve_reference(cls, id: strawberry.ID, info: strawberry.Info) -> Setup:
+        return cls.of(parse_int_id(id, kind="setup"), openml(info))
 
-    @strawberry.field
-    async def flow(self, info: strawberry.Info) -> Flow | None:
-        flow_id = (await openml(info).setup.load(self.native)).flow_id
-        return Flow.of(flow_id) if flow_id is not None else None
+    @strawberry.field(graphql_type=Flow | None)
+    def flow(self) -> MaybeAwaitable[Flow | None]:
+        return self._l.setup.get(self.native, lambda s: Flow.of(s.flow_id, self._l) if s.flow_id is not None else None)
 
-    @strawberry.field
-    async def parameters(self, info: strawberry.Info) -> list[SetupParameter]:
-        setup = await openml(info).setup.load(self.native)
-        return [
+    @strawberry.field(graphql_type=list[SetupParameter])
+    def parameters(self) -> MaybeAwaitable[list[SetupParameter]]:
+        return self._l.setup.get(self.native, lambda s: [
             SetupParameter(name=p.name, value=p.value, default_value=p.default_value, data_type=p.data_type,
-                           full_name=p.full_name, flow=Flow.of(p.flow_id) if p.flow_id is not None else None)
-            for p in setup.parameters
-        ]
+                           full_name=p.full_name, flow=Flow.of(p.flow_id, self._l) if p.flow_id is not None else None)
+            for p in s.parameters
+        ])
 
 
 @strawberry.federation.type(keys=["id"], description="A file an OpenML run produced (description, predictions).")
@@ -134,51 +145,56 @@ class OpenMLRunFile(Artifact):
     native_id: str
     run_native: strawberry.Private[int]
     file_native: strawberry.Private[int]
+    _l: strawberry.Private[Any]
 
     @classmethod
-    def of(cls, run_id: int, file_id: int) -> OpenMLRunFile:
+    def of(cls, run_id: int, file_id: int, loaders: OpenMLLoaders) -> OpenMLRunFile:
         """Return the (lazy) file ``file_id`` of run ``run_id``."""
         native = f"{run_id}/{file_id}"
         return cls(id=strawberry.ID(global_id("openml", "runfile", native)), source=Source.OPENML, native_id=native,
-                   run_native=run_id, file_native=file_id)
+                   run_native=run_id, file_native=file_id, _l=loaders)
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> OpenMLRunFile:
-        return cls.of(*parse_run_file_id(id))
+    def resolve_reference(cls, id: strawberry.ID, info: strawberry.Info) -> OpenMLRunFile:
+        return cls.of(*parse_run_file_id(id), openml(info))
 
-    async def _file(self, info: strawberry.Info) -> RunFileRecord:
-        run = await openml(info).run.load(self.run_native)
-        found = next((f for f in run.output_files if f.file_id == self.file_native), None)
-        if found is None:
-            raise NotFoundError(f"Run {self.run_native} has no file {self.file_native}.", backend="openml")
-        return found
+    def _file(self, fn: Callable[[RunFileRecord], T]) -> MaybeAwaitable[T]:
+        def pick(run: RunRecord) -> T:
+            found = next((f for f in run.output_files if f.file_id == self.file_native), None)
+            if found is None:
+                raise NotFoundError(f"Run {self.run_native} has no file {self.file_native}.", backend="openml")
+            return fn(found)
 
-    @strawberry.field(description="The file's role: description, predictions, trace, ...")
-    async def name(self, info: strawberry.Info) -> str | None:
-        return (await self._file(info)).name
+        return self._l.run.get(self.run_native, pick)
 
-    @strawberry.field(description="Same as name: OpenML names files by their role.")
-    async def kind(self, info: strawberry.Info) -> str | None:
-        return (await self._file(info)).name
+    @strawberry.field(graphql_type=str | None, description="The file's role: description, predictions, trace, ...")
+    def name(self) -> MaybeAwaitable[str | None]:
+        return self._file(lambda f: f.name)
 
-    @strawberry.field
-    async def url(self, info: strawberry.Info) -> str | None:
-        return (await self._file(info)).url
+    @strawberry.field(graphql_type=str | None, description="Same as name: OpenML names files by their role.")
+    def kind(self) -> MaybeAwaitable[str | None]:
+        return self._file(lambda f: f.name)
 
-    @strawberry.field(description="Lower-case extension of the file's URL (xml, arff, ...).")
-    async def format(self, info: strawberry.Info) -> str | None:
-        url = (await self._file(info)).url
-        tail = url.rsplit("/", 1)[-1] if url else ""
-        return tail.rsplit(".", 1)[-1].lower() if "." in tail else None
+    @strawberry.field(graphql_type=str | None)
+    def url(self) -> MaybeAwaitable[str | None]:
+        return self._file(lambda f: f.url)
 
-    @strawberry.field(description="When the run (and so the file) was uploaded.")
-    async def created_at(self, info: strawberry.Info) -> datetime | None:
-        await self._file(info)
-        return (await openml(info).run_summary.load(self.run_native)).upload_time
+    @strawberry.field(graphql_type=str | None, description="Lower-case extension of the file's URL (xml, arff, ...).")
+    def format(self) -> MaybeAwaitable[str | None]:
+        def extension(f: RunFileRecord) -> str | None:
+            tail = f.url.rsplit("/", 1)[-1] if f.url else ""
+            return tail.rsplit(".", 1)[-1].lower() if "." in tail else None
+
+        return self._file(extension)
+
+    @strawberry.field(graphql_type=datetime | None, description="When the run (and so the file) was uploaded.")
+    def created_at(self) -> MaybeAwaitable[datetime | None]:
+        return then(self._file(lambda f: f),
+                    lambda _f: self._l.run_summary.get(self.run_native, lambda r: r.upload_time))
 
     @strawberry.field
     def run(self) -> Annotated[OpenMLRun, strawberry.lazy("schema.types.runs")]:
-        return OpenMLRun.of(self.run_native)
+        return OpenMLRun.of(self.run_native, self._l)
 
 
 @strawberry.federation.type(keys=["id"], description="An OpenML run: a flow (with a setup) executed on a task.")
@@ -187,113 +203,108 @@ class OpenMLRun(Run):
     source: Source
     native_id: str
     native: strawberry.Private[int]
+    _l: strawberry.Private[Any]
 
     @classmethod
-    def of(cls, rid: int) -> OpenMLRun:
+    def of(cls, rid: int, loaders: OpenMLLoaders) -> OpenMLRun:
         """Return the (lazy) run ``rid``."""
         return cls(id=strawberry.ID(global_id("openml", "run", rid)), source=Source.OPENML, native_id=str(rid),
-                   native=rid)
+                   native=rid, _l=loaders)
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> OpenMLRun:
-        return cls.of(parse_int_id(id, kind="run"))
+    def resolve_reference(cls, id: strawberry.ID, info: strawberry.Info) -> OpenMLRun:
+        return cls.of(parse_int_id(id, kind="run"), openml(info))
 
-    async def _summary(self, info: strawberry.Info) -> RunSummaryRecord:
-        return await openml(info).run_summary.load(self.native)
+    def _summary(self, fn: Callable[[RunSummaryRecord], T]) -> MaybeAwaitable[T]:
+        return self._l.run_summary.get(self.native, fn)
 
-    async def _full(self, info: strawberry.Info) -> RunRecord:
-        return await openml(info).run.load(self.native)
+    def _full(self, fn: Callable[[RunRecord], T]) -> MaybeAwaitable[T]:
+        return self._l.run.get(self.native, fn)
 
-    @strawberry.field(description="completed, or failed when the uploader reported an error.")
-    async def status(self, info: strawberry.Info) -> str | None:
-        return "failed" if (await self._summary(info)).error_message else "completed"
+    @strawberry.field(graphql_type=str | None, description="completed, or failed when the uploader reported an error.")
+    def status(self) -> MaybeAwaitable[str | None]:
+        return self._summary(lambda r: "failed" if r.error_message else "completed")
 
-    @strawberry.field(description="When the run was uploaded (naive server time).")
-    async def created_at(self, info: strawberry.Info) -> datetime | None:
-        return (await self._summary(info)).upload_time
+    @strawberry.field(graphql_type=datetime | None, description="When the run was uploaded (naive server time).")
+    def created_at(self) -> MaybeAwaitable[datetime | None]:
+        return self._summary(lambda r: r.upload_time)
 
-    @strawberry.field
-    async def upload_date(self, info: strawberry.Info) -> datetime | None:
-        return (await self._summary(info)).upload_time
+    @strawberry.field(graphql_type=datetime | None)
+    def upload_date(self) -> MaybeAwaitable[datetime | None]:
+        return self._summary(lambda r: r.upload_time)
 
-    @strawberry.field
-    async def task(self, info: strawberry.Info) -> OpenMLTask | None:
-        task_id = (await self._summary(info)).task_id
-        return OpenMLTask.of(task_id) if task_id is not None else None
+    @strawberry.field(graphql_type=OpenMLTask | None)
+    def task(self) -> MaybeAwaitable[OpenMLTask | None]:
+        return self._summary(lambda r: OpenMLTask.of(r.task_id, self._l) if r.task_id is not None else None)
 
-    @strawberry.field
-    async def flow(self, info: strawberry.Info) -> Flow | None:
-        flow_id = (await self._summary(info)).flow_id
-        return Flow.of(flow_id) if flow_id is not None else None
+    @strawberry.field(graphql_type=Flow | None)
+    def flow(self) -> MaybeAwaitable[Flow | None]:
+        return self._summary(lambda r: Flow.of(r.flow_id, self._l) if r.flow_id is not None else None)
 
-    @strawberry.field
-    async def setup(self, info: strawberry.Info) -> Setup | None:
-        setup_id = (await self._summary(info)).setup_id
-        return Setup.of(setup_id) if setup_id is not None else None
+    @strawberry.field(graphql_type=Setup | None)
+    def setup(self) -> MaybeAwaitable[Setup | None]:
+        return self._summary(lambda r: Setup.of(r.setup_id, self._l) if r.setup_id is not None else None)
 
-    @strawberry.field(description="The task's dataset.")
-    async def dataset(
-        self, info: strawberry.Info,
-    ) -> Annotated[Dataset, strawberry.lazy("schema.types.datasets")] | None:
+    @strawberry.field(graphql_type=Annotated["Dataset", strawberry.lazy("schema.types.datasets")] | None,
+                      description="The task's dataset.")
+    def dataset(self) -> MaybeAwaitable[Dataset | None]:
         from schema.types.datasets import Dataset
 
-        task_id = (await self._summary(info)).task_id
-        if task_id is None:
-            return None
-        did = (await openml(info).task_summary.load(task_id)).dataset_id
-        return Dataset.of(did) if did is not None else None
+        def of_task(task_id: int | None) -> MaybeAwaitable[Dataset | None]:
+            if task_id is None:
+                return None
+            return self._l.task_summary.get(
+                task_id, lambda t: Dataset.of(t.dataset_id, self._l) if t.dataset_id is not None else None)
 
-    @strawberry.field
-    async def uploader(self, info: strawberry.Info) -> OpenMLUser | None:
-        uid = (await self._summary(info)).uploader
-        return OpenMLUser.of(uid) if uid is not None else None
+        return then(self._summary(lambda r: r.task_id), of_task)
 
-    @strawberry.field
-    async def error_message(self, info: strawberry.Info) -> str | None:
-        return (await self._summary(info)).error_message
+    @strawberry.field(graphql_type=OpenMLUser | None)
+    def uploader(self) -> MaybeAwaitable[OpenMLUser | None]:
+        return self._summary(lambda r: OpenMLUser.of(r.uploader, self._l) if r.uploader is not None else None)
 
-    @strawberry.field(description="Evaluation-engine error, when evaluating the run failed.")
-    async def evaluation_error(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).error
+    @strawberry.field(graphql_type=str | None)
+    def error_message(self) -> MaybeAwaitable[str | None]:
+        return self._summary(lambda r: r.error_message)
 
-    @strawberry.field
-    async def tags(self, info: strawberry.Info) -> list[str]:
-        return list((await self._full(info)).tags)
+    @strawberry.field(graphql_type=str | None, description="Evaluation-engine error, when evaluating the run failed.")
+    def evaluation_error(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda r: r.error)
 
-    @strawberry.field
-    async def setup_string(self, info: strawberry.Info) -> str | None:
-        return (await self._full(info)).setup_string
+    @strawberry.field(graphql_type=list[str])
+    def tags(self) -> MaybeAwaitable[list[str]]:
+        return self._full(lambda r: list(r.tags))
 
-    @strawberry.field
-    async def parameter_settings(self, info: strawberry.Info) -> list[ParameterSetting]:
-        return [
+    @strawberry.field(graphql_type=str | None)
+    def setup_string(self) -> MaybeAwaitable[str | None]:
+        return self._full(lambda r: r.setup_string)
+
+    @strawberry.field(graphql_type=list[ParameterSetting])
+    def parameter_settings(self) -> MaybeAwaitable[list[ParameterSetting]]:
+        return self._full(lambda r: [
             ParameterSetting(name=p.name, value=p.value,
-                             component=Flow.of(p.component) if p.component is not None else None)
-            for p in (await self._full(info)).parameter_settings
-        ]
+                             component=Flow.of(p.component, self._l) if p.component is not None else None)
+            for p in r.parameter_settings
+        ])
 
-    @strawberry.field(description="Aggregate evaluations (batched through evaluation/list); `measures` filters.")
-    async def evaluations(self, info: strawberry.Info, measures: list[str] | None = None) -> list[Evaluation]:
-        rows = await openml(info).evaluations.load(self.native)
+    @strawberry.field(graphql_type=list[Evaluation],
+                      description="Aggregate evaluations (batched through evaluation/list); `measures` filters.")
+    def evaluations(self, measures: list[str] | None = None) -> MaybeAwaitable[list[Evaluation]]:
         wanted = set(measures) if measures is not None else None
-        return [
-            Evaluation(measure=r.function, value=r.value, array_data=r.array_data, run_native=self.native)
-            for r in rows
-            if wanted is None or r.function in wanted
-        ]
+        return self._l.evaluations.get(self.native, lambda rows: [
+            Evaluation.of(row, self._l) for row in rows if wanted is None or row.function in wanted])
 
-    @strawberry.field(description="One evaluation measure, or null when the run has none of that name.")
-    async def evaluation(self, info: strawberry.Info, measure: str) -> Evaluation | None:
-        rows = await openml(info).evaluations.load(self.native)
-        row = next((r for r in rows if r.function == measure), None)
-        if row is None:
-            return None
-        return Evaluation(measure=row.function, value=row.value, array_data=row.array_data, run_native=self.native)
+    @strawberry.field(graphql_type=Evaluation | None,
+                      description="One evaluation measure, or null when the run has none of that name.")
+    def evaluation(self, measure: str) -> MaybeAwaitable[Evaluation | None]:
+        def pick(rows: tuple[EvaluationRowRecord, ...]) -> Evaluation | None:
+            row = next((r for r in rows if r.function == measure), None)
+            return Evaluation.of(row, self._l) if row is not None else None
 
-    @strawberry.field(description="Files the run produced.")
-    async def files(self, info: strawberry.Info) -> list[OpenMLRunFile]:
-        run = await self._full(info)
-        return [OpenMLRunFile.of(self.native, f.file_id) for f in run.output_files]
+        return self._l.evaluations.get(self.native, pick)
+
+    @strawberry.field(graphql_type=list[OpenMLRunFile], description="Files the run produced.")
+    def files(self) -> MaybeAwaitable[list[OpenMLRunFile]]:
+        return self._full(lambda r: [OpenMLRunFile.of(self.native, f.file_id, self._l) for f in r.output_files])
 
 
 def parse_run_file_id(value: str) -> tuple[int, int]:
@@ -303,4 +314,3 @@ def parse_run_file_id(value: str) -> tuple[int, int]:
     if not (run.isdigit() and file.isdigit()):
         raise BadUserInputError(f"Invalid id {value!r}: expected openml:runfile:<run id>/<file id>.")
     return int(run), int(file)
-

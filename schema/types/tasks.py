@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 
 from adapters.records import EstimationProcedureRecord, TaskRecord, TaskSummaryRecord
 from gateway.ids import global_id, parse_int_id
 from schema.context_access import openml
+from schema.keyed import MaybeAwaitable, then
 from schema.pagination import Connection
 from schema.types.base import Run, Source, Task
 
 if TYPE_CHECKING:
+    from schema.loaders import OpenMLLoaders
     from schema.types.datasets import Dataset
 
 __all__ = ["EstimationProcedure", "OpenMLTask"]
+
+T = TypeVar("T")
 
 
 @strawberry.type(description="How a task splits its data for evaluation.")
@@ -37,84 +42,92 @@ class OpenMLTask(Task):
     source: Source
     native_id: str
     native: strawberry.Private[int]
+    _l: strawberry.Private[Any]
 
     @classmethod
-    def of(cls, tid: int) -> OpenMLTask:
-        """Return the (lazy) task with native id ``tid``."""
+    def of(cls, tid: int, loaders: OpenMLLoaders) -> OpenMLTask:
+        """Return the (lazy) task with native id ``tid`` for this request's loaders."""
         return cls(id=strawberry.ID(global_id("openml", "task", tid)), source=Source.OPENML, native_id=str(tid),
-                   native=tid)
+                   native=tid, _l=loaders)
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> OpenMLTask:
-        return cls.of(parse_int_id(id, kind="task"))
+    def resolve_reference(cls, id: strawberry.ID, info: strawberry.Info) -> OpenMLTask:
+        return cls.of(parse_int_id(id, kind="task"), openml(info))
 
-    async def _summary(self, info: strawberry.Info) -> TaskSummaryRecord:
-        return await openml(info).task_summary.load(self.native)
+    def _summary(self, fn: Callable[[TaskSummaryRecord], T]) -> MaybeAwaitable[T]:
+        return self._l.task_summary.get(self.native, fn)
 
-    async def _full(self, info: strawberry.Info) -> TaskRecord:
-        return await openml(info).task.load(self.native)
+    def _full(self, fn: Callable[[TaskRecord], T]) -> MaybeAwaitable[T]:
+        return self._l.task.get(self.native, fn)
 
-    @strawberry.field(description='"Task 7: kr-vs-kp (Supervised Classification)", as the server names it.')
-    async def name(self, info: strawberry.Info) -> str | None:
-        return (await self._summary(info)).name
+    @strawberry.field(graphql_type=str | None,
+                      description='"Task 7: kr-vs-kp (Supervised Classification)", as the server names it.')
+    def name(self) -> MaybeAwaitable[str | None]:
+        return self._summary(lambda t: t.name)
 
     @strawberry.field(description="OpenML v1 does not record when a task was created.")
     def created_at(self) -> datetime | None:
         return None
 
-    @strawberry.field
-    async def task_type(self, info: strawberry.Info) -> str | None:
-        return (await self._summary(info)).task_type
+    @strawberry.field(graphql_type=str | None)
+    def task_type(self) -> MaybeAwaitable[str | None]:
+        return self._summary(lambda t: t.task_type)
 
-    @strawberry.field
-    async def task_type_id(self, info: strawberry.Info) -> int | None:
-        return (await self._summary(info)).task_type_id
+    @strawberry.field(graphql_type=int | None)
+    def task_type_id(self) -> MaybeAwaitable[int | None]:
+        return self._summary(lambda t: t.task_type_id)
 
-    @strawberry.field
-    async def status(self, info: strawberry.Info) -> str | None:
-        return (await self._summary(info)).status
+    @strawberry.field(graphql_type=str | None)
+    def status(self) -> MaybeAwaitable[str | None]:
+        return self._summary(lambda t: t.status)
 
-    @strawberry.field
-    async def dataset(
-        self, info: strawberry.Info,
-    ) -> Annotated[Dataset, strawberry.lazy("schema.types.datasets")] | None:
+    @strawberry.field(graphql_type=Annotated["Dataset", strawberry.lazy("schema.types.datasets")] | None)
+    def dataset(self) -> MaybeAwaitable[Dataset | None]:
         from schema.types.datasets import Dataset
 
-        did = (await self._summary(info)).dataset_id
-        return Dataset.of(did) if did is not None else None
+        return self._summary(lambda t: Dataset.of(t.dataset_id, self._l) if t.dataset_id is not None else None)
 
-    @strawberry.field
-    async def target_name(self, info: strawberry.Info) -> str | None:
-        return (await self._summary(info)).target_name
+    @strawberry.field(graphql_type=str | None)
+    def target_name(self) -> MaybeAwaitable[str | None]:
+        return self._summary(lambda t: t.target_name)
 
-    @strawberry.field(description="The task's main evaluation measure, if it names one.")
-    async def evaluation_measure(self, info: strawberry.Info) -> str | None:
-        measures = (await self._summary(info)).evaluation_measures or (await self._full(info)).evaluation_measures
-        return measures[0] if measures else None
+    def _measures(self) -> MaybeAwaitable[tuple[str, ...]]:
+        return then(self._summary(lambda t: t.evaluation_measures),
+                    lambda listed: listed or self._full(lambda t: t.evaluation_measures))
 
-    @strawberry.field
-    async def evaluation_measures(self, info: strawberry.Info) -> list[str]:
-        summary = await self._summary(info)
-        return list(summary.evaluation_measures or (await self._full(info)).evaluation_measures)
+    @strawberry.field(graphql_type=str | None, description="The task's main evaluation measure, if it names one.")
+    def evaluation_measure(self) -> MaybeAwaitable[str | None]:
+        return then(self._measures(), lambda measures: measures[0] if measures else None)
 
-    @strawberry.field
-    async def estimation_procedure(self, info: strawberry.Info) -> EstimationProcedure | None:
-        task = await self._full(info)
-        proc = task.estimation_procedure
-        if proc is None:
-            return None
-        known: EstimationProcedureRecord | None = None
-        if proc.id is not None:
-            known = (await openml(info).procedures.load("all")).get(proc.id)
-        return EstimationProcedure(
-            id=proc.id, name=known.name if known else None, type=proc.type,
-            number_repeats=proc.number_repeats, number_folds=proc.number_folds, percentage=proc.percentage,
-            stratified_sampling=proc.stratified_sampling, data_splits_url=proc.data_splits_url,
-        )
+    @strawberry.field(graphql_type=list[str])
+    def evaluation_measures(self) -> MaybeAwaitable[list[str]]:
+        return then(self._measures(), list)
 
-    @strawberry.field
-    async def tags(self, info: strawberry.Info) -> list[str]:
-        return list((await self._full(info)).tags)
+    @strawberry.field(graphql_type=EstimationProcedure | None)
+    def estimation_procedure(self) -> MaybeAwaitable[EstimationProcedure | None]:
+        def build(task: TaskRecord) -> MaybeAwaitable[EstimationProcedure | None]:
+            proc = task.estimation_procedure
+            if proc is None:
+                return None
+
+            def named(table: dict[int, EstimationProcedureRecord]) -> EstimationProcedure:
+                known = table.get(proc.id) if proc.id is not None else None
+                return EstimationProcedure(
+                    id=proc.id, name=known.name if known else None, type=proc.type,
+                    number_repeats=proc.number_repeats, number_folds=proc.number_folds,
+                    percentage=proc.percentage, stratified_sampling=proc.stratified_sampling,
+                    data_splits_url=proc.data_splits_url,
+                )
+
+            if proc.id is None:
+                return named({})
+            return self._l.procedures.get("all", named)
+
+        return self._full(build)
+
+    @strawberry.field(graphql_type=list[str])
+    def tags(self) -> MaybeAwaitable[list[str]]:
+        return self._full(lambda t: list(t.tags))
 
     async def load_runs(self, info: strawberry.Info, *, first: int, after: str | None,
                         order_by: Any) -> Connection[Run]:

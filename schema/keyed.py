@@ -1,0 +1,133 @@
+"""Keyed loaders: per-request DataLoaders over the shared record cache, with a synchronous fast path.
+
+A resolver asks ``loader.get(key, fn)``: when the record is already known in this request (primed from a
+list call, or loaded by a sibling field) or sits in the shared in-process cache, ``fn(record)`` is returned
+right away and the field resolves without an event-loop round trip; otherwise an awaitable is returned and
+the key joins the DataLoader's next batch (one backend call for every key of the batch that the cache does
+not hold). ``then`` chains such maybe-awaitable values. With dataloaders switched off (a benchmark
+setting) there is no memo and no fast path: every field goes to the backend on its own.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+from aiodataloader import DataLoader
+
+from gateway.cache import RecordCache, record_key
+from gateway.errors import GatewayError
+
+__all__ = ["KeyedLoader", "MaybeAwaitable", "then"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+A = TypeVar("A")
+B = TypeVar("B")
+
+MaybeAwaitable = A | Awaitable[A]
+
+
+def then(value: MaybeAwaitable[A], fn: Callable[[A], MaybeAwaitable[B]]) -> MaybeAwaitable[B]:
+    """Apply ``fn`` to ``value`` now if it is ready, else once it resolves (flattening awaitables)."""
+    if inspect.isawaitable(value):
+        return _then(value, fn)
+    return fn(value)
+
+
+async def _then(value: Awaitable[A], fn: Callable[[A], MaybeAwaitable[B]]) -> B:
+    result = fn(await value)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+class KeyedLoader(Generic[K, V]):
+    """A DataLoader whose batch function goes through the record cache."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        cache: RecordCache,
+        base_url: str,
+        scope: str,
+        fetch: Callable[[list[K]], Awaitable[Mapping[K, V | GatewayError]]],
+        ttl: float,
+        batching: bool,
+        max_batch_size: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self._cache = cache
+        self._base_url = base_url
+        self._scope = scope
+        self._fetch = fetch
+        self._ttl = ttl
+        self._batching = batching
+        self.memo: dict[K, V | GatewayError] = {}
+        self.loader: DataLoader[K, V] = DataLoader(
+            self._batch, batch=batching, cache=batching, max_batch_size=max_batch_size
+        )
+
+    async def _batch(self, keys: list[K]) -> list[V | Exception]:
+        cache_keys = [record_key(self._base_url, self._scope, self.kind, key) for key in keys]
+
+        async def fetch(missing: list[Hashable]) -> dict[Hashable, Any]:
+            natives = [ck[3] for ck in missing]  # type: ignore[index]
+            got = await self._fetch(natives)
+            return {record_key(self._base_url, self._scope, self.kind, n): v for n, v in got.items()}
+
+        return await self._cache.load_many(cache_keys, fetch, lambda _value: self._ttl)
+
+    def peek(self, key: K) -> tuple[bool, V | GatewayError | None]:
+        """Return ``(True, record or error)`` when known without I/O (this request, or the L1 cache)."""
+        if not self._batching:
+            return False, None
+        if key in self.memo:
+            return True, self.memo[key]
+        hit, value = self._cache.get(record_key(self._base_url, self._scope, self.kind, key))
+        if hit:
+            self._cache.stats.hits += 1
+            self.memo[key] = value
+            return True, value
+        return False, None
+
+    def get(self, key: K, fn: Callable[[V], MaybeAwaitable[A]]) -> MaybeAwaitable[A]:
+        """``fn(record)``: now when the record is known, else after the next batch; raises its GatewayError."""
+        hit, value = self.peek(key)
+        if hit:
+            if isinstance(value, BaseException):
+                raise value
+            return fn(value)  # type: ignore[arg-type]
+        return then(self.load(key), fn)
+
+    async def load(self, key: K) -> V:
+        """Return the record for ``key``; raise its GatewayError."""
+        value = await self.loader.load(key)
+        if self._batching:
+            self.memo[key] = value
+        return value
+
+    async def load_many(self, keys: Sequence[K]) -> list[V]:
+        """Return the records for ``keys`` in order; raise the first GatewayError."""
+        values = list(await self.loader.load_many(list(keys)))
+        if self._batching:
+            self.memo.update(zip(keys, values, strict=True))
+        return values
+
+    def prime(self, key: K, value: V) -> None:
+        """Seed this request's loader with a record another call already returned."""
+        self.loader.prime(key, value)
+        if self._batching:
+            self.memo[key] = value
+
+    def forget(self, key: K) -> None:
+        """Drop ``key`` from this request (after a mutation changed it)."""
+        self.memo.pop(key, None)
+        self.loader.clear(key)
+
+    def forget_all(self) -> None:
+        """Drop every key from this request."""
+        self.memo.clear()
+        self.loader.clear_all()
