@@ -37,6 +37,9 @@ def run(latency_ms: float = 20.0, rows: int = 100, concurrency: int = 32, second
         gateway_rps = throughput(gw.url, leaderboard.QUERY, variables, concurrency, seconds)
         typename_rps = throughput(gw.url, "{ __typename }", None, concurrency, seconds)
         peak_rss = _peak_rss_kib(gw.process.pid)
+        with _procs.gateway(emu.url, response_cache="true") as cached:
+            post(cached.url, leaderboard.QUERY, variables)
+            cached_rps = throughput(cached.url, leaderboard.QUERY, variables, concurrency, seconds)
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
             json.dump(table, handle)
         port = _procs.free_port()
@@ -54,4 +57,5 @@ def run(latency_ms: float = 20.0, rows: int = 100, concurrency: int = 32, second
             os.unlink(handle.name)
     return {"scenario": "throughput", "rows": rows, "concurrency": concurrency, "seconds": seconds,
             "gateway_warm_rps": gateway_rps, "bare_strawberry_rps": bare_rps, "typename_rps": typename_rps,
-            "ratio_warm_vs_bare": gateway_rps / bare_rps, "gateway_peak_rss_mib": peak_rss / 1024}
+            "ratio_warm_vs_bare": gateway_rps / bare_rps, "response_cache_rps": cached_rps,
+            "ratio_response_cache_vs_typename": cached_rps / typename_rps, "gateway_peak_rss_mib": peak_rss / 1024}

@@ -21,6 +21,7 @@ from gateway.apq import PersistedQueries
 from gateway.context import Services
 from gateway.errors import GatewayError
 from gateway.graphql_view import GatewayGraphQL
+from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from schema import build_schema
 
@@ -100,13 +101,23 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         persisted_queries=PersistedQueries.from_settings(settings), max_body_bytes=settings.max_body_bytes,
         max_nesting=settings.max_nesting, max_tokens=settings.max_tokens, get_cache_control=settings.get_cache_control,
     )
-    graphql_app = Deadline(view, settings.request_deadline)
+    graphql_app: ASGIApp = Deadline(view, settings.request_deadline)
+    response_cache = None
+    if settings.response_cache:
+        response_cache = ResponseCache(graphql_app, ttl=settings.cache_ttl, max_entries=settings.response_cache_entries,
+                                       max_body_bytes=settings.max_body_bytes)
+        graphql_app = response_cache
+
+    def attach(svc: Services) -> None:
+        if response_cache is not None:
+            svc.cache.listeners.append(response_cache.clear)  # any record invalidation empties it
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         own = services is None
         app.state.services = services or Services.create(settings)
         if own:
+            attach(app.state.services)
             await app.state.services.start()
         try:
             yield {}
@@ -125,4 +136,5 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     )
     if services is not None:
         app.state.services = services
+        attach(services)
     return app

@@ -71,6 +71,7 @@ class RecordCache:
             maxsize=max(1, max_entries), ttu=lambda _key, value, now: now + value[1], timer=time.monotonic
         )
         self._inflight: dict[Hashable, asyncio.Future[Any]] = {}
+        self.listeners: list[Callable[[], None]] = []  # told about every invalidation (the response cache)
 
     def __len__(self) -> int:
         return len(self._data)
@@ -187,6 +188,8 @@ class RecordCache:
         here, in Redis, and on every other replica."""
         wanted = frozenset(kinds)
         self.invalidate(self._entity_predicate(base_url, wanted, native))
+        for listener in self.listeners:
+            listener()
         if self.l2 is not None:
             indexes = [RedisL2.entity_key(base_url, kind, native) for kind in sorted(wanted)]
             indexes += [RedisL2.entity_key(base_url, kind, "*") for kind in sorted(LIST_KINDS)]
@@ -197,6 +200,8 @@ class RecordCache:
         """Apply another replica's invalidation (a message from the Redis channel) to this L1."""
         native = message["native"]
         self.invalidate(self._entity_predicate(str(message["base"]), frozenset(message["kinds"]), native))
+        for listener in self.listeners:
+            listener()
 
 
 def _index_of(key: Hashable) -> tuple[str, str, Hashable] | None:

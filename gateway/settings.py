@@ -80,6 +80,9 @@ class Settings:
     cache_ttl: float = _doc("Seconds a mutable record (tags, status, evaluations) stays cached.", 60.0)
     cache_ttl_immutable: float = _doc("Seconds an immutable record (flow body, setup) stays cached.", 3600.0)
     cache_ttl_not_found: float = _doc("Seconds a NOT_FOUND answer stays cached.", 10.0)
+    response_cache: bool = _doc("Serve repeated identical successful queries from memory (per credential scope, "
+                                "for cache_ttl seconds, emptied by any mutation).", False)
+    response_cache_entries: int = _doc("Most responses the whole-response cache holds.", 2048)
     dataloaders: bool = _doc("Batch backend calls per request; off only to measure what batching buys.", True)
     max_first: int = _doc("Largest `first` a connection accepts (larger is BAD_USER_INPUT).", 500)
     max_depth: int = _doc("Deepest field nesting a query may have (fragments expanded).", 15)
