@@ -101,12 +101,13 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         persisted_queries=PersistedQueries.from_settings(settings), max_body_bytes=settings.max_body_bytes,
         max_nesting=settings.max_nesting, max_tokens=settings.max_tokens, get_cache_control=settings.get_cache_control,
     )
-    graphql_app: ASGIApp = Deadline(view, settings.request_deadline)
+    inner: ASGIApp = view
     response_cache = None
     if settings.response_cache:
-        response_cache = ResponseCache(graphql_app, ttl=settings.cache_ttl, max_entries=settings.response_cache_entries,
+        response_cache = ResponseCache(view, ttl=settings.cache_ttl, max_entries=settings.response_cache_entries,
                                        max_body_bytes=settings.max_body_bytes)
-        graphql_app = response_cache
+        inner = response_cache
+    graphql_app = Deadline(inner, settings.request_deadline)
 
     def attach(svc: Services) -> None:
         if response_cache is not None:

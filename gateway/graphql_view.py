@@ -8,10 +8,11 @@ The rules (the GraphQL-over-HTTP spec as the ``graphql-http`` audit checks it, p
 - A GraphQL request error (parse, validation, operation resolution, variable coercion, query limits) has no
   ``data``: 400 with ``application/graphql-response+json``, 200 with ``application/json``.
 - A malformed HTTP request is a 4xx with ``{"errors": [{"message", "extensions": {"code": "BAD_REQUEST"}}]}``
-  whatever the Accept: a method other than GET/POST (405), a media type other than JSON (415), a body over
+  whatever the Accept: a media type other than JSON (415), a body over
   ``max_body_bytes`` (413, on Content-Length and while streaming), an empty body, bytes that are not UTF-8,
   invalid JSON, JSON nested deeper than ``max_nesting`` (checked before decoding), a body that is not an
-  object, wrong parameter types, no ``query``. A mutation over GET is 405 with ``Allow: POST``.
+  object, wrong parameter types, no ``query``. A mutation over GET is 405 with ``Allow: POST``; HEAD is GET
+  without the body; other methods never reach the view (the route answers 405 with ``Allow``).
 - Persisted queries follow ``gateway.apq`` (Apollo's statuses, not the ones above).
 """
 
@@ -52,6 +53,8 @@ _GRAPHQL_SKIPPED = re.compile(
     r'"""(?:[^"\\]++|\\"""|\\|"(?!""))*+(?:"""|\Z)|"(?:[^"\\\n\r]++|\\.)*+(?:"|(?=[\n\r])|\Z)|#[^\n\r]*+', re.S)
 _NOT_BRACKETS = re.compile(r"[^\[\]{}()]++")
 _RESOLUTION = "OPERATION_RESOLUTION_FAILURE"
+_RANGES = {GRAPHQL_RESPONSE_JSON: (GRAPHQL_RESPONSE_JSON, 2), APPLICATION_JSON: (APPLICATION_JSON, 2),
+           "application/*": (APPLICATION_JSON, 1), "*/*": (APPLICATION_JSON, 0)}  # range -> (type, specificity)
 _STEP = {"[": 1, "{": 1, "(": 1, "]": -1, "}": -1, ")": -1}
 
 
@@ -82,26 +85,24 @@ class HTTPRequestError(Exception):
 def negotiate(accept: str | None) -> str | None:
     """Return the response media type for an ``Accept`` header, or None when neither JSON type is acceptable.
 
-    Wildcards stand for ``application/json`` only: clients that send ``*/*`` predate the new type.
+    Each type takes the q of its most specific range. Wildcards stand for ``application/json`` only: clients
+    that send ``*/*`` predate the new type. On equal q the new type wins.
     """
     if accept is None or not accept.strip():
         return APPLICATION_JSON
-    best: dict[str, tuple[int, float]] = {}  # media type -> (specificity of the matching range, q)
+    best: dict[str, tuple[int, float]] = {}  # media type -> (specificity of its most specific range, q)
     for item in accept.split(","):
         media, params = _media_type(item)
-        if params.get("charset", "utf-8").lower() not in {"utf-8", "utf8"}:
+        target, specificity = _RANGES.get(media, (None, -1))
+        if target is None or params.get("charset", "utf-8").lower() not in {"utf-8", "utf8"}:
             continue
         try:
             q = float(params.get("q", "1"))
         except ValueError:
             continue
-        targets = {GRAPHQL_RESPONSE_JSON: 2} if media == GRAPHQL_RESPONSE_JSON else \
-            {APPLICATION_JSON: {APPLICATION_JSON: 2, "application/*": 1, "*/*": 0}.get(media, -1)}
-        for target, specificity in targets.items():
-            if specificity >= 0 and specificity > best.get(target, (-1, 0.0))[0]:
-                best[target] = (specificity, q)
-    q_new = best.get(GRAPHQL_RESPONSE_JSON, (0, 0.0))[1]
-    q_json = best.get(APPLICATION_JSON, (0, 0.0))[1]
+        if 0 <= q <= 1 and specificity > best.get(target, (-1, 0.0))[0]:
+            best[target] = (specificity, q)
+    q_new, q_json = (best.get(target, (0, 0.0))[1] for target in (GRAPHQL_RESPONSE_JSON, APPLICATION_JSON))
     if q_new > 0 and q_new >= q_json:
         return GRAPHQL_RESPONSE_JSON
     return APPLICATION_JSON if q_json > 0 else None
@@ -328,6 +329,8 @@ class GatewayGraphQL(GraphQL):
                 "The request has no GraphQL document."
             raise GraphQLRequestError(message, _RESOLUTION) from None
         body = dict(await self.process_result(request, result))
+        if result.errors:
+            self._handle_errors(result.errors, body)  # Strawberry's hook (Sentry's integration uses it)
         if _is_request_error(result):
             body.pop("data", None)
             return self._request_error(media, body["errors"], body.get("extensions"))

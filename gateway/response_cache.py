@@ -20,7 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["ResponseCache"]
 
-_VARY_HEADERS = (b"accept", b"x-openml-api-key", b"x-mlte-token", b"x-vantage6-token", b"x-pytupli-token")
+_VARY_HEADERS = (b"accept", b"x-openml-api-key", b"x-mlte-token", b"x-vantage6-token", b"x-pytupli-token",
+                 b"apollo-federation-include-trace")
 
 
 def _operation_type(query: str, operation_name: str | None) -> OperationType | None:
@@ -114,10 +115,10 @@ class ResponseCache:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
+            chunks.append(chunk)
             if size > self.max_body_bytes:
-                too_big = True  # the view refuses it; we only step aside
-            else:
-                chunks.append(chunk)
+                too_big = True  # the view refuses it (413): step aside without reading the rest
+                break
             if not message.get("more_body", False):
                 break
         queue = list(messages)

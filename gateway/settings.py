@@ -28,8 +28,8 @@ class SettingsError(ValueError):
     """A setting has a value of the wrong form; the message names the variable."""
 
 
-def _doc(text: str, default: Any) -> Any:
-    return field(default=default, metadata={"doc": text})
+def _doc(text: str, default: Any, *, secret: bool = False) -> Any:
+    return field(default=default, metadata={"doc": text}, repr=not secret)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,9 +38,9 @@ class BackendSettings:
 
     url: str | None = _doc("API root of the backend (OpenML: the v1 XML root, e.g. https://www.openml.org/api/v1/xml)."
                            " Unset: the backend is absent and its fields fail with BACKEND_UNAVAILABLE.", None)
-    token: str | None = _doc("Service credential for reads (a static token, or OpenML's api key).", None)
+    token: str | None = _doc("Service credential for reads (a static token, or OpenML's api key).", None, secret=True)
     username: str | None = _doc("Service account for reads: the gateway logs in and refreshes the token.", None)
-    password: str | None = _doc("Password of the service account.", None)
+    password: str | None = _doc("Password of the service account.", None, secret=True)
     connect_timeout: float = _doc("Seconds to establish a connection.", 2.0)
     timeout: float = _doc("Seconds for one attempt of one backend call, body included.", 5.0)
     max_concurrency: int = _doc("Backend calls in flight at once from one process.", 16)
@@ -74,7 +74,7 @@ class Settings:
     redis_url: str | None = _doc("Redis URL of the shared (L2) cache and cross-replica invalidation; unset: "
                                  "in-process cache only.", None)
     redis_secret: str | None = _doc("Key that signs cache entries in Redis (set the same on every replica; "
-                                    "unset: derived from the Redis URL).", None)
+                                    "unset: derived from the Redis URL).", None, secret=True)
     cache_enabled: bool = _doc("Cache normalized records in process (L1).", True)
     cache_max_entries: int = _doc("Most records the in-process cache holds.", 50_000)
     cache_ttl: float = _doc("Seconds a mutable record (tags, status, evaluations) stays cached.", 60.0)

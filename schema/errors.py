@@ -26,12 +26,17 @@ def format_error(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     while isinstance(original, GraphQLError) and original.original_error is not None:
         original = original.original_error
+    if isinstance(original, KeyError) and error.path and error.path[0] == "_entities":
+        return GraphQLError(f"Unknown entity type in _entities representations: {original}.", nodes=error.nodes,
+                            path=error.path, extensions={"code": "BAD_USER_INPUT"})
     if isinstance(original, GatewayError):
         return GraphQLError(original.message, nodes=error.nodes, path=error.path, extensions=original.extensions())
     if original is None or isinstance(original, GraphQLError):
         ext = dict(error.extensions or {})
         if "code" not in ext and "tokens. Parsing aborted" in error.message:
             ext["code"] = "QUERY_TOO_COMPLEX"
+        if "code" not in ext and error.message.startswith("Variable '$"):
+            ext["code"] = "BAD_USER_INPUT"  # variables that do not coerce (Apollo's code)
         if "code" not in ext:
             ext["code"] = "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else (
                 "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_USER_INPUT"

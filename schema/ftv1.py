@@ -8,7 +8,8 @@ resolved field, keyed by response name, list items by index, with type, parent t
 nanoseconds since the trace's start, and the request's errors on the node of their path).
 
 The message is encoded by hand (varints and length-delimited fields; no protoc, no protobuf runtime).
-Without the header the extension only forwards each resolver call: no clock reads, no allocations.
+Without the header the extension installs no resolver middleware at all: an untraced request pays for one
+header lookup, nothing per field.
 Errors in the trace are the client-facing ones (``schema.errors.format_error``), never internals.
 """
 
@@ -236,8 +237,18 @@ class FederatedTracing(SchemaExtension):
 
     _tracer: _Tracer | None = None
 
+    def _requested(self) -> bool:
+        context = getattr(self, "execution_context", None)
+        return context is not None and trace_requested(context.context)
+
+    def _implements_resolve(self) -> bool:  # type: ignore[override]
+        # Strawberry asks every extension of a request, after handing it the execution context, whether to
+        # install its resolve middleware; answering per request keeps untraced requests free of any per-field
+        # cost. Before it has a context (another Strawberry version), say yes: resolve() then only forwards.
+        return getattr(self, "execution_context", None) is None or self._requested()
+
     def on_operation(self) -> Iterator[None]:
-        if trace_requested(self.execution_context.context):
+        if self._requested():
             self._tracer = _Tracer()
         yield
 

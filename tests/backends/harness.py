@@ -75,7 +75,7 @@ def find_python(version: tuple[int, int]) -> str:
 
 def ensure_venv(name: str, packages: Sequence[str], python: str | None = None) -> Path:
     """Return a venv with ``packages`` installed (cached by content; installed on first use)."""
-    interpreter = python or sys.executable
+    interpreter = str(Path(python or sys.executable).resolve())
     key = hashlib.sha256(("\n".join([interpreter, *packages])).encode()).hexdigest()[:12]
     venv = CACHE / "venvs" / f"{name}-{key}"
     marker = venv / ".complete"

@@ -8,6 +8,7 @@ from bench import leaderboard
 def test_bench_leaderboard_smoke_counts_calls() -> None:
     result = leaderboard.run(latency_ms=0.0, n=10, repeats=1)
     assert result["gateway_warm_calls"] == 0
-    # ordered evaluation page + evaluations of the page + task/list + data/list + one per distinct flow
-    assert result["gateway_cold_calls"] <= 5 + result["distinct_flows"]
+    # run/list (the three tasks' runs) + task/list + data/list + evaluation/list + one get per distinct flow
+    assert result["gateway_cold_calls"] == 4 + result["distinct_flows"]
+    assert result["gateway_unbatched_calls"] > 5 * result["gateway_cold_calls"]
     assert result["openml_python_calls"] > 10 + result["distinct_flows"]  # a get per run and per flow, at least
