@@ -33,6 +33,11 @@ PUBLIC = "public"
 LIST_KINDS = frozenset({"scan", "page"})  # cached list calls: invalidated wholesale by any mutation
 
 
+def is_list_kind(kind: object) -> bool:
+    """List calls (``scan``, ``page``, ``scan:<name>``) are dropped wholesale by any mutation of their backend."""
+    return kind in LIST_KINDS or (isinstance(kind, str) and kind.startswith("scan:"))
+
+
 def credential_scope(credential: str | None) -> str:
     """Return ``public`` without a caller credential, else a hash of it (never the credential itself)."""
     if not credential:
@@ -179,7 +184,7 @@ class RecordCache:
         def matches(key: Hashable) -> bool:
             if not (isinstance(key, tuple) and len(key) == 4 and key[0] == base_url):
                 return False
-            return key[2] in LIST_KINDS or (key[2] in kinds and key[3] == native)
+            return is_list_kind(key[2]) or (key[2] in kinds and key[3] == native)
 
         return matches
 
@@ -192,7 +197,7 @@ class RecordCache:
             listener()
         if self.l2 is not None:
             indexes = [RedisL2.entity_key(base_url, kind, native) for kind in sorted(wanted)]
-            indexes += [RedisL2.entity_key(base_url, kind, "*") for kind in sorted(LIST_KINDS)]
+            indexes += [RedisL2.entity_key(base_url, kind, "*") for kind in ("scan", "page")]
             message = {"base": base_url, "kinds": sorted(wanted), "native": native}
             await self.l2.invalidate(indexes, message)
 
@@ -209,4 +214,4 @@ def _index_of(key: Hashable) -> tuple[str, str, Hashable] | None:
     if not (isinstance(key, tuple) and len(key) == 4):
         return None
     base, _scope, kind, native = key
-    return (str(base), str(kind), "*" if kind in LIST_KINDS else native)
+    return (str(base), "scan" if is_list_kind(kind) else str(kind), "*" if is_list_kind(kind) else native)

@@ -56,32 +56,67 @@ def _serve(args: argparse.Namespace) -> int:
 async def _demo(port: int, host: str, latency_ms: float) -> None:
     import uvicorn
 
-    from adapters.openml_v1.emulator import EmulatorConfig, start_emulator
+    from adapters.mlte import emulator as mlte
+    from adapters.openml_v1 import emulator as openml
+    from adapters.openml_v2 import emulator as openml_v2
+    from adapters.pytupli import emulator as pytupli
+    from adapters.pytupli.emulator_data import DEFAULT_ADMIN_PASSWORD
+    from adapters.vantage6 import emulator as vantage6
     from gateway.app import create_app
 
-    openml = await start_emulator(EmulatorConfig(latency_ms=latency_ms), host="127.0.0.1", port=0)
+    running = {
+        "openml": await openml.start_emulator(openml.EmulatorConfig(latency_ms=latency_ms)),
+        "openml-v2": await openml_v2.start_emulator(openml.EmulatorConfig(latency_ms=latency_ms)),
+        "mlte": await mlte.start_emulator(mlte.EmulatorConfig(latency_ms=latency_ms)),
+        "vantage6": await vantage6.start_emulator(vantage6.EmulatorConfig(latency_ms=latency_ms)),
+        "pytupli": await pytupli.start_emulator(pytupli.EmulatorConfig(latency_ms=latency_ms)),
+    }
     environ = dict(os.environ)
-    environ["GATEWAY_OPENML_URL"] = openml.url
+    environ.update({
+        "GATEWAY_OPENML_URL": running["openml"].url, "GATEWAY_OPENML_V2_URL": running["openml-v2"].url,
+        "GATEWAY_OPENML_V2_RESOURCES": environ.get("GATEWAY_OPENML_V2_RESOURCES", ""),
+        "GATEWAY_MLTE_URL": running["mlte"].url, "GATEWAY_MLTE_USERNAME": "admin",
+        "GATEWAY_MLTE_PASSWORD": mlte.EmulatorConfig().admin_password,
+        "GATEWAY_VANTAGE6_URL": running["vantage6"].url, "GATEWAY_VANTAGE6_USERNAME": "root",
+        "GATEWAY_VANTAGE6_PASSWORD": "root",
+        "GATEWAY_PYTUPLI_URL": running["pytupli"].url, "GATEWAY_PYTUPLI_USERNAME": "admin",
+        "GATEWAY_PYTUPLI_PASSWORD": DEFAULT_ADMIN_PASSWORD,
+    })
     settings = load_settings(environ)
     app = create_app(settings)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     print(f"gateway: http://{host}:{port}/graphql", flush=True)
-    print(f"openml: {openml.url}", flush=True)
+    for name, emulator in running.items():
+        print(f"{name}: {emulator.url}", flush=True)
     print("Open the gateway URL in a browser for GraphiQL. Try:\n" + EXAMPLE_QUERY, flush=True)
     try:
         await server.serve()
     finally:
-        await openml.close()
+        for emulator in running.values():
+            await emulator.close()
 
 
 def _emulate(args: argparse.Namespace) -> int:
-    if args.backend != "openml":
-        print(f"gateway: no emulator for {args.backend!r} yet (available: openml)", file=sys.stderr)
-        return 2
-    from adapters.openml_v1.emulator import EmulatorConfig, run_emulator
+    if args.backend in ("openml", "openml-v2"):
+        from adapters.openml_v1.emulator import EmulatorConfig
+        from adapters.openml_v1.emulator import run_emulator as run_v1
+        from adapters.openml_v2.emulator import run_emulator as run_v2
 
-    run_emulator(EmulatorConfig(latency_ms=args.latency_ms, seed=args.seed), args.host, args.port)
+        run = run_v1 if args.backend == "openml" else run_v2
+        run(EmulatorConfig(latency_ms=args.latency_ms, seed=args.seed), args.host, args.port)
+    elif args.backend == "mlte":
+        from adapters.mlte import emulator as mlte
+
+        mlte.run_emulator(mlte.EmulatorConfig(latency_ms=args.latency_ms), args.host, args.port)
+    elif args.backend == "vantage6":
+        from adapters.vantage6 import emulator as vantage6
+
+        vantage6.run_emulator(vantage6.EmulatorConfig(latency_ms=args.latency_ms, seed=args.seed), args.host, args.port)
+    else:
+        from adapters.pytupli import emulator as pytupli
+
+        pytupli.run_emulator(pytupli.EmulatorConfig(latency_ms=args.latency_ms, seed=args.seed), args.host, args.port)
     return 0
 
 
@@ -103,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--latency-ms", type=float, default=0.0)
 
     emulate = sub.add_parser("emulate", help="run one backend emulator alone")
-    emulate.add_argument("backend", choices=["openml", "mlte", "vantage6", "pytupli"])
+    emulate.add_argument("backend", choices=["openml", "openml-v2", "mlte", "vantage6", "pytupli"])
     emulate.add_argument("--host", default="127.0.0.1")
     emulate.add_argument("--port", type=int, default=0)
     emulate.add_argument("--latency-ms", type=float, default=0.0)

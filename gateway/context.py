@@ -14,13 +14,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters.mlte.client import MLTEClient
 from adapters.openml_v1.client import OpenMLV1Client
+from adapters.openml_v2.client import OpenMLV2Client
+from adapters.pytupli.client import PytupliClient
+from adapters.vantage6.client import Vantage6Client
 from gateway.cache import RecordCache
 from gateway.http import BackendHTTP
 from gateway.observability import REQUEST_ID, Telemetry, counter_family, gauge_family, telemetry_from_settings
 from gateway.redis_cache import RedisL2
 from gateway.settings import BACKENDS, Settings
 from schema.loaders import Loaders, OpenMLLoaders
+from schema.loaders_mlte import MLTELoaders
+from schema.loaders_pytupli import PytupliLoaders
+from schema.loaders_vantage6 import Vantage6Loaders
 
 __all__ = ["CREDENTIAL_HEADERS", "Context", "Credentials", "Services"]
 
@@ -62,6 +69,10 @@ class Services:
     telemetry: Telemetry = field(default_factory=Telemetry)
     http: dict[str, BackendHTTP] = field(default_factory=dict)
     openml: OpenMLV1Client | None = None
+    openml_v2: OpenMLV2Client | None = None
+    mlte: MLTEClient | None = None
+    pytupli: PytupliClient | None = None
+    vantage6: Vantage6Client | None = None
 
     @classmethod
     def create(cls, settings: Settings, *, telemetry: Telemetry | None = None) -> Services:
@@ -85,6 +96,16 @@ class Services:
         services.telemetry.watch(services._state_metrics)
         if "openml" in services.http:
             services.openml = OpenMLV1Client(services.http["openml"], batch_size=settings.openml.batch_size)
+        if settings.openml_v2_url:
+            v2 = BackendHTTP("openml", settings.openml_v2_url, settings.openml.http_policy(), services.telemetry)
+            services.http["openml_v2"] = v2
+            services.openml_v2 = OpenMLV2Client(v2, batch_size=settings.openml.batch_size)
+        if "mlte" in services.http:
+            services.mlte = MLTEClient(services.http["mlte"], settings.mlte)
+        if "pytupli" in services.http:
+            services.pytupli = PytupliClient(services.http["pytupli"], settings.pytupli)
+        if "vantage6" in services.http:
+            services.vantage6 = Vantage6Client(services.http["vantage6"], settings.vantage6)
         return services
 
     def _state_metrics(self) -> list[Any]:
@@ -136,6 +157,7 @@ class Context:
     loaders: Loaders
     request: Any = None
     response: Any = None
+    partial_errors: list[tuple[tuple[Any, ...], Any]] = field(default_factory=list)
 
     @property
     def settings(self) -> Settings:
@@ -152,7 +174,12 @@ class Context:
         REQUEST_ID.set(request_id)
         loaders = Loaders(
             openml=OpenMLLoaders(services.openml, services.cache, services.settings,
-                                 caller_key=credentials.openml, request_id=request_id),
+                                 caller_key=credentials.openml, request_id=request_id, v2=services.openml_v2),
+            mlte=MLTELoaders(services.mlte, services.cache, services.settings, caller_token=credentials.mlte),
+            pytupli=PytupliLoaders(services.pytupli, services.cache, services.settings,
+                                   caller_token=credentials.pytupli),
+            vantage6=Vantage6Loaders(services.vantage6, services.cache, services.settings,
+                                     caller_token=credentials.vantage6),
         )
         return cls(services=services, credentials=credentials, request_id=request_id, loaders=loaders,
                    request=request, response=response)

@@ -71,6 +71,10 @@ class Settings:
     mlte: BackendSettings = field(default_factory=BackendSettings)
     vantage6: BackendSettings = field(default_factory=BackendSettings)
     pytupli: BackendSettings = field(default_factory=BackendSettings)
+    openml_v2_url: str | None = _doc("Root of an OpenML v2 (server-api) server; used for the resources named in "
+                                     "openml_v2_resources, v1 for everything else.", None)
+    openml_v2_resources: str = _doc("Comma-separated OpenML resources read through v2 when openml_v2_url is set: "
+                                    "datasets, tasks, flows.", "datasets,tasks,flows")
     redis_url: str | None = _doc("Redis URL of the shared (L2) cache and cross-replica invalidation; unset: "
                                  "in-process cache only.", None)
     redis_secret: str | None = _doc("Key that signs cache entries in Redis (set the same on every replica; "

@@ -20,14 +20,21 @@ from schema.queries import Query
 from schema.telemetry import OperationTelemetry
 from schema.types.datasets import Dataset
 from schema.types.flows import Flow
+from schema.types.mlte import MLTEArtifact, Model, ModelVersion
+from schema.types.pytupli import Benchmark, Episode, PytupliArtifact
 from schema.types.runs import OpenMLRun, OpenMLRunFile, OpenMLUser, Setup
 from schema.types.tasks import OpenMLTask
+from schema.types.vantage6 import Collaboration, Organization, Vantage6Node, Vantage6Run, Vantage6Task
 
 __all__ = ["GatewaySchema", "build_schema", "schema_sdl"]
 
 log = logging.getLogger("gateway.graphql")
 
-TYPES: list[type] = [Dataset, OpenMLTask, Flow, OpenMLRun, Setup, OpenMLRunFile, OpenMLUser]
+TYPES: list[type] = [
+    Dataset, OpenMLTask, Flow, OpenMLRun, Setup, OpenMLRunFile, OpenMLUser,
+    Model, ModelVersion, MLTEArtifact, Benchmark, Episode, PytupliArtifact,
+    Collaboration, Organization, Vantage6Node, Vantage6Task, Vantage6Run,
+]
 
 
 def build_schema(

@@ -59,5 +59,9 @@ class GatewayErrorFormatter(SchemaExtension):
             if error.original_error is None:
                 error.extensions = format_error(error).extensions
         result = ctx.result
+        partial = getattr(ctx.context, "partial_errors", None)
+        if result is not None and partial:
+            extra = [GraphQLError(e.message, path=list(path), extensions=e.extensions()) for path, e in partial]
+            result.errors = [*(result.errors or []), *extra]
         if result is not None and result.errors:
             result.errors = [format_error(e) for e in result.errors]

@@ -6,7 +6,8 @@ import strawberry
 
 from schema.types.base import SortDirection, Source
 
-__all__ = ["ArtifactFilter", "DatasetFilter", "FlowFilter", "RunFilter", "RunOrder", "TaskFilter"]
+__all__ = ["ArtifactFilter", "BenchmarkFilter", "DatasetFilter", "EpisodeFilter", "FlowFilter", "RunFilter", "RunOrder",
+           "TaskFilter"]
 
 
 @strawberry.input(description="Filters for `datasets`; lists mean 'any of'.")
@@ -28,6 +29,8 @@ class TaskFilter:
     tags: list[str] | None = None
     task_type_ids: list[int] | None = None
     statuses: list[str] | None = None
+    collaboration_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="vantage6 collaborations (vantage6:collaboration:1).")
     sources: list[Source] | None = None
 
 
@@ -64,4 +67,22 @@ class ArtifactFilter:
         default=None, description="OpenML runs whose output files to list (openml:run:100)."
     )
     kinds: list[str] | None = None
+    model_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="MLTE models whose artifacts to list (mlte:model:credit-risk).")
+    benchmark_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="pytupli benchmarks whose artifacts to list.")
     sources: list[Source] | None = None
+
+
+@strawberry.input(description="Filters for `benchmarks`.")
+class BenchmarkFilter:
+    ids: list[strawberry.ID] | None = None
+    names: list[str] | None = None
+    created_by: list[str] | None = None
+
+
+@strawberry.input(description="Filters for `episodes`.")
+class EpisodeFilter:
+    benchmark_ids: list[strawberry.ID] | None = None
+    terminated: bool | None = None
+    created_by: list[str] | None = None

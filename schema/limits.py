@@ -119,6 +119,8 @@ class _Measurer:
         first = self._first(node, field_def)
         if first is not None:
             factor = float(first)
+        elif node.name.value == "edges":
+            factor = 1.0  # a connection's edges: its `first` already priced them
         elif field_def is not None and _unwrap_is_list(field_def.type) and node.selection_set is not None:
             factor = float(self.list_factor)
         else:

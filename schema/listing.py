@@ -25,7 +25,8 @@ from schema.types.flows import Flow
 from schema.types.runs import OpenMLRun
 from schema.types.tasks import OpenMLTask
 
-__all__ = ["build_queries", "list_datasets", "list_flows", "list_runs", "list_runs_of_datasets", "list_tasks"]
+__all__ = ["build_queries", "list_datasets", "list_flows", "list_runs", "list_runs_of_datasets", "list_tasks",
+           "openml_run_rows", "openml_task_rows"]
 
 IdList = Sequence[int] | None
 Fan = Sequence[str] | None
@@ -231,3 +232,38 @@ async def list_runs_of_datasets(
                             chunk=info.context.settings.openml.batch_size)
     tasks: list[TaskSummaryRecord] = await _scan_all(info, "task/list", queries)
     return await list_runs(info, first=first, after=after, task_ids=[t.id for t in tasks])
+
+
+async def openml_run_rows(info: strawberry.Info, *, task_ids: IdList = None, flow_ids: IdList = None,
+                          setup_ids: IdList = None, run_ids: IdList = None, uploader_ids: IdList = None,
+                          tags: Fan = None, include_errored: bool = True) -> list[Any]:
+    """OpenML runs as merge rows (their upload time is the date), for cross-source connections."""
+    from schema.merge import Row
+
+    if _empty_ids(run_ids, task_ids, flow_ids, setup_ids, uploader_ids):
+        return []
+    ids = [("run", run_ids), ("task", task_ids), ("flow", flow_ids), ("setup", setup_ids), ("uploader", uploader_ids)]
+    queries = build_queries(ids, [("tag", tags)], [("show_errors", "true" if include_errored else None)],
+                            chunk=info.context.settings.openml.batch_size)
+    records: list[RunSummaryRecord] = await _scan_all(info, "run/list", queries)
+    ol = openml(info)
+    ol.prime_summaries(records)
+    return [Row(r.upload_time, "openml", str(r.id), OpenMLRun.of(r.id, ol)) for r in records]
+
+
+async def openml_task_rows(info: strawberry.Info, *, task_ids: IdList = None, dataset_ids: IdList = None,
+                           tags: Fan = None, statuses: Sequence[str] | None = None) -> list[Any]:
+    """OpenML tasks as merge rows (v1 records no creation date: they sort after dated rows, by id)."""
+    from schema.merge import Row
+
+    if _empty_ids(task_ids, dataset_ids):
+        return []
+    status, keep = _statuses(statuses)
+    queries = build_queries([("task_id", task_ids), ("data_id", dataset_ids)], [("tag", tags)],
+                            [("status", status)], chunk=info.context.settings.openml.batch_size)
+    records: list[TaskSummaryRecord] = await _scan_all(info, "task/list", queries)
+    if keep is not None:
+        records = [r for r in records if r.status in keep]
+    ol = openml(info)
+    ol.prime_summaries(records)
+    return [Row(None, "openml", str(r.id), OpenMLTask.of(r.id, ol)) for r in records]

@@ -8,6 +8,7 @@ the backend URL and a hash of the caller's credential.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -63,8 +64,12 @@ class OpenMLLoaders:
         *,
         caller_key: str | None,
         request_id: str | None,
+        v2: Any = None,
     ) -> None:
         self.client = client
+        self._v2 = v2  # an OpenMLV2Client serving the resources named in settings.openml_v2_resources
+        resources = (settings.openml_v2_resources or "").split(",")
+        self._v2_resources = frozenset(r.strip() for r in resources if r.strip())
         self.unconfigured = _Unconfigured("openml") if client is None else None
         self.api_key = caller_key or settings.openml.token
         self.request_id = request_id
@@ -82,19 +87,19 @@ class OpenMLLoaders:
                                ttl=ttl, batching=batching, max_batch_size=max_batch)
 
         self.dataset_summary: KeyedLoader[int, DatasetSummaryRecord] = make(
-            "dataset-summary", lambda ids: self._c.get_datasets(ids, self.api_key, request_id), mutable)
+            "dataset-summary", lambda ids: self._for("datasets").get_datasets(ids, self.api_key, request_id), mutable)
         self.dataset: KeyedLoader[int, DatasetRecord] = make(
-            "dataset", lambda ids: self._single(ids, self._c.get_dataset), mutable)
+            "dataset", lambda ids: self._single(ids, self._for("datasets").get_dataset), mutable)
         self.features: KeyedLoader[int, tuple[DatasetFeatureRecord, ...]] = make(
-            "features", lambda ids: self._single(ids, self._c.get_dataset_features), immutable)
+            "features", lambda ids: self._single(ids, self._for("datasets").get_dataset_features), immutable)
         self.qualities: KeyedLoader[int, tuple[DatasetQualityRecord, ...]] = make(
-            "qualities", lambda ids: self._single(ids, self._c.get_dataset_qualities), mutable)
+            "qualities", lambda ids: self._single(ids, self._for("datasets").get_dataset_qualities), mutable)
         self.task_summary: KeyedLoader[int, TaskSummaryRecord] = make(
-            "task-summary", lambda ids: self._c.get_tasks(ids, self.api_key, request_id), mutable)
+            "task-summary", lambda ids: self._for("tasks").get_tasks(ids, self.api_key, request_id), mutable)
         self.task: KeyedLoader[int, TaskRecord] = make(
-            "task", lambda ids: self._single(ids, self._c.get_task), mutable)
+            "task", lambda ids: self._single(ids, self._for("tasks").get_task), mutable)
         self.flow: KeyedLoader[int, FlowRecord] = make(
-            "flow", lambda ids: self._c.get_flows(ids, self.api_key, request_id), immutable)
+            "flow", lambda ids: self._for("flows").get_flows(ids, self.api_key, request_id), immutable)
         self.run_summary: KeyedLoader[int, RunSummaryRecord] = make(
             "run-summary", lambda ids: self._c.get_runs(ids, self.api_key, request_id), mutable)
         self.run: KeyedLoader[int, RunRecord] = make(
@@ -131,11 +136,25 @@ class OpenMLLoaders:
 
         return guarded
 
+    def _for(self, resource: str) -> Any:
+        """The client that serves ``resource``: OpenML v2 where settings select it, else v1."""
+        if self._v2 is not None and resource in self._v2_resources:
+            return self._v2
+        return self._c
+
     async def _single(self, ids: list[int], get: Callable[..., Awaitable[V]]) -> dict[int, V | GatewayError]:
-        return await self._c._fan_out(ids, lambda i: get(i, self.api_key, self.request_id))
+        unique = sorted(set(ids))
+        results = await asyncio.gather(*(get(i, self.api_key, self.request_id) for i in unique),
+                                       return_exceptions=True)
+        out: dict[int, V | GatewayError] = {}
+        for key, result in zip(unique, results, strict=True):
+            if isinstance(result, BaseException) and not isinstance(result, GatewayError):
+                raise result
+            out[key] = result
+        return out
 
     async def _procedures(self, keys: list[str]) -> dict[str, dict[int, EstimationProcedureRecord]]:
-        rows = await self._c.list_estimation_procedures(self.api_key, self.request_id)
+        rows = await self._for("tasks").list_estimation_procedures(self.api_key, self.request_id)
         table = {p.id: p for p in rows if p.id is not None}
         return dict.fromkeys(keys, table)
 
@@ -228,6 +247,9 @@ class OpenMLLoaders:
 class Loaders:
     """Every loader of one request, grouped by backend."""
 
-    def __init__(self, openml: OpenMLLoaders) -> None:
+    def __init__(self, openml: OpenMLLoaders, mlte: Any = None, pytupli: Any = None, vantage6: Any = None) -> None:
         self.openml = openml
+        self.mlte = mlte
+        self.pytupli = pytupli
+        self.vantage6 = vantage6
 

@@ -13,6 +13,7 @@ import strawberry
 from gateway.errors import BackendUnavailableError, UnauthenticatedError
 from gateway.ids import parse_global_id, parse_int_id
 from schema.context_access import openml
+from schema.mutations_json import JsonMutation, delete_json
 
 __all__ = ["Mutation"]
 
@@ -34,7 +35,7 @@ def _target(id_: str) -> tuple[str, int]:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(JsonMutation):
     @strawberry.mutation(description="Tag an OpenML dataset, task, flow, run or setup; returns its tags after.")
     async def add_tag(self, info: strawberry.Info, id: strawberry.ID, tag: str) -> list[str]:
         return await _tag(info, id, tag, remove=False)
@@ -43,8 +44,11 @@ class Mutation:
     async def remove_tag(self, info: strawberry.Info, id: strawberry.ID, tag: str) -> list[str]:
         return await _tag(info, id, tag, remove=True)
 
-    @strawberry.mutation(description="Delete an OpenML dataset, task, flow, run or setup you own.")
+    @strawberry.mutation(description="Delete an OpenML dataset, task, flow, run or setup you own; also pytupli "
+                                     "objects, MLTE artifacts and vantage6 tasks.")
     async def delete(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+        if parse_global_id(id).source != "openml":
+            return await delete_json(info, id)
         kind, native = _target(id)
         key = _caller_key(info)
         loaders = openml(info)

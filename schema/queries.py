@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+from typing import Any
+
 import strawberry
 
 from adapters.records import RunRecord
@@ -9,8 +13,19 @@ from gateway.errors import BadUserInputError, NotFoundError
 from gateway.ids import parse_global_id, parse_int_id
 from schema.context_access import openml
 from schema.filters import ArtifactFilter, DatasetFilter, FlowFilter, RunFilter, RunOrder, TaskFilter
-from schema.listing import list_datasets, list_flows, list_runs, list_tasks
-from schema.pagination import Connection, check_first, page_newest_first
+from schema.listing import list_datasets, list_flows, list_runs, list_tasks, openml_run_rows, openml_task_rows
+from schema.listing_json import gather_rows, size_of
+from schema.merge import Row, merge_page
+from schema.pagination import Connection
+from schema.queries_sources import (
+    SourcesQuery,
+    artifact_sources,
+    json_node,
+    split_ids,
+    vantage6_run_rows,
+    vantage6_task_rows,
+    wants,
+)
 from schema.types.base import Artifact, Node, Run, Source, Task
 from schema.types.datasets import Dataset
 from schema.types.flows import Flow
@@ -33,12 +48,12 @@ def _empty() -> Connection:  # type: ignore[type-arg]
 
 
 @strawberry.type
-class Query:
+class Query(SourcesQuery):
     @strawberry.field(description="Any entity by its global id; null plus NOT_FOUND when it does not exist.")
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         gid = parse_global_id(id)
         if gid.source != "openml":
-            raise NotFoundError(f"No entity {id!r}: the {gid.source} source is not served yet.", backend=gid.source)
+            return await json_node(info, id)
         resolvers = {
             "dataset": Query.dataset, "task": Query.task, "flow": Query.flow, "run": Query.run, "setup": Query.setup,
             "runfile": Query.artifact,
@@ -72,6 +87,8 @@ class Query:
 
     @strawberry.field(description="A task by global id (openml:task:31).")
     async def task(self, info: strawberry.Info, id: strawberry.ID) -> Task | None:
+        if parse_global_id(id, kind="task").source != "openml":
+            return await json_node(info, id)
         tid = parse_int_id(id, kind="task")
         await openml(info).task_summary.load(tid)
         return OpenMLTask.of(tid, openml(info))
@@ -82,12 +99,26 @@ class Query:
         first: int | None = 20, after: str | None = None,
     ) -> Connection[Task]:
         f = filter or TaskFilter()
-        if not _wants_openml(f.sources):
-            return _empty()
-        return await list_tasks(
-            info, first=first, after=after, task_ids=_ids(f.ids, "task"), dataset_ids=_ids(f.dataset_ids, "dataset"),
-            tags=f.tags, type_ids=f.task_type_ids, statuses=f.statuses,
-        )
+        by_source = split_ids(f.ids)
+        openml_only = (by_source is not None and set(by_source) <= {"openml"}) or f.dataset_ids is not None \
+            or f.task_type_ids is not None or f.sources == [Source.OPENML] \
+            or (f.sources is None and f.collaboration_ids is None and info.context.services.vantage6 is None)
+        if openml_only and wants(f.sources, Source.OPENML):
+            return await list_tasks(
+                info, first=first, after=after, task_ids=_ids(f.ids, "task"),
+                dataset_ids=_ids(f.dataset_ids, "dataset"), tags=f.tags, type_ids=f.task_type_ids,
+                statuses=f.statuses,
+            )
+        sources: dict[str, Any] = {}
+        openml_wanted = by_source is None or "openml" in by_source
+        if wants(f.sources, Source.OPENML) and f.collaboration_ids is None and openml_wanted:
+            ids = _ids(by_source.get("openml", []), "task") if by_source is not None else None
+            sources["openml"] = lambda: openml_task_rows(info, task_ids=ids, tags=f.tags, statuses=f.statuses)
+        if wants(f.sources, Source.VANTAGE6) and not f.tags and (by_source is None or "vantage6" in by_source):
+            v6_ids = by_source.get("vantage6") if by_source is not None else None
+            sources["vantage6"] = lambda: vantage6_task_rows(info, v6_ids, f.collaboration_ids)
+        rows = await gather_rows(info, sources)
+        return merge_page(rows, first=size_of(info, first), after=after)
 
     @strawberry.field(description="A flow by global id (openml:flow:5270).")
     async def flow(self, info: strawberry.Info, id: strawberry.ID) -> Flow | None:
@@ -108,6 +139,8 @@ class Query:
 
     @strawberry.field(description="A run by global id (openml:run:100).")
     async def run(self, info: strawberry.Info, id: strawberry.ID) -> Run | None:
+        if parse_global_id(id, kind="run").source != "openml":
+            return await json_node(info, id)
         rid = parse_int_id(id, kind="run")
         await openml(info).run_summary.load(rid)
         return OpenMLRun.of(rid, openml(info))
@@ -118,13 +151,29 @@ class Query:
         first: int | None = 20, after: str | None = None, order_by: RunOrder | None = None,
     ) -> Connection[Run]:
         f = filter or RunFilter()
-        if not _wants_openml(f.sources):
-            return _empty()
-        return await list_runs(
-            info, first=first, after=after, order_by=order_by, run_ids=_ids(f.ids, "run"),
-            task_ids=_ids(f.task_ids, "task"), flow_ids=_ids(f.flow_ids, "flow"), setup_ids=_ids(f.setup_ids, "setup"),
-            uploader_ids=_ids(f.uploaders, "user"), tags=f.tags, include_errored=f.include_errored,
-        )
+        tasks_by_source = split_ids(f.task_ids)
+        openml_filters = f.flow_ids is not None or f.setup_ids is not None or f.uploaders is not None \
+            or bool(f.tags) or order_by is not None
+        openml_only = openml_filters or f.sources == [Source.OPENML] \
+            or (tasks_by_source is not None and set(tasks_by_source) <= {"openml"}) \
+            or (f.ids is not None and all(i.startswith("openml:") for i in f.ids)) \
+            or (f.sources is None and info.context.services.vantage6 is None)
+        if openml_only and wants(f.sources, Source.OPENML):
+            return await list_runs(
+                info, first=first, after=after, order_by=order_by, run_ids=_ids(f.ids, "run"),
+                task_ids=_ids(f.task_ids, "task"), flow_ids=_ids(f.flow_ids, "flow"),
+                setup_ids=_ids(f.setup_ids, "setup"), uploader_ids=_ids(f.uploaders, "user"), tags=f.tags,
+                include_errored=f.include_errored,
+            )
+        sources: dict[str, Any] = {}
+        if wants(f.sources, Source.OPENML) and (tasks_by_source is None or "openml" in tasks_by_source):
+            ids = _ids(tasks_by_source.get("openml", []), "task") if tasks_by_source is not None else None
+            sources["openml"] = lambda: openml_run_rows(info, task_ids=ids, include_errored=f.include_errored)
+        if wants(f.sources, Source.VANTAGE6) and (tasks_by_source is None or "vantage6" in tasks_by_source):
+            v6_tasks = tasks_by_source.get("vantage6") if tasks_by_source is not None else None
+            sources["vantage6"] = lambda: vantage6_run_rows(info, v6_tasks)
+        rows = await gather_rows(info, sources)
+        return merge_page(rows, first=size_of(info, first), after=after)
 
     @strawberry.field(description="An OpenML setup by global id (openml:setup:12).")
     async def setup(self, info: strawberry.Info, id: strawberry.ID) -> Setup | None:
@@ -134,6 +183,8 @@ class Query:
 
     @strawberry.field(description="An artifact by global id (openml:runfile:100/262).")
     async def artifact(self, info: strawberry.Info, id: strawberry.ID) -> Artifact | None:
+        if parse_global_id(id).source != "openml":
+            return await json_node(info, id)
         run_id, file_id = parse_run_file_id(id)
         run: RunRecord = await openml(info).run.load(run_id)
         if not any(f.file_id == file_id for f in run.output_files):
@@ -146,21 +197,25 @@ class Query:
         first: int | None = 20, after: str | None = None,
     ) -> Connection[Artifact]:
         f = filter or ArtifactFilter()
-        size = 20 if first is None else first
-        check_first(size, info.context.settings.max_first)
+        size = size_of(info, first)
         run_ids = _ids(f.run_ids, "run") or []
-        if not _wants_openml(f.sources) or not run_ids:
-            return _empty()
-        runs = await openml(info).run.load_many(sorted(set(run_ids)))
-        files = [(r.id, file.file_id, file.name) for r in runs for file in r.output_files]
+
+        async def openml_rows() -> list[Row[Any]]:
+            runs = await openml(info).run.load_many(sorted(set(run_ids)))
+            summaries = await openml(info).run_summary.load_many(sorted(set(run_ids)))
+            uploaded = {s.id: s.upload_time for s in summaries}
+            ol = openml(info)
+            return [Row(uploaded.get(r.id), "openml", f"{r.id}/{file.file_id}",
+                        OpenMLRunFile.of(r.id, file.file_id, ol)) for r in runs for file in r.output_files]
+
+        sources = artifact_sources(info, sources=f.sources, run_ids=run_ids or None, model_ids=f.model_ids,
+                                   benchmark_ids=f.benchmark_ids, openml_rows=openml_rows)
+        rows = await gather_rows(info, sources)
         if f.kinds is not None:
-            files = [item for item in files if item[2] in set(f.kinds)]
-        keyed = [(run_id * 1_000_000_000 + file_id, run_id, file_id) for run_id, file_id, _ in files]
-        page, has_next, has_prev = page_newest_first(keyed, first=size, after=after, prefix="openml:runfile",
-                                                     key=lambda item: item[0])
-        ol = openml(info)
-        return Connection.build([(c, OpenMLRunFile.of(item[1], item[2], ol)) for c, item in page], has_next=has_next,
-                                has_previous=has_prev, total=len(keyed))
+            wanted = set(f.kinds)
+            kinds = await asyncio.gather(*(_kind_of(row.node) for row in rows))
+            rows = [row for row, kind in zip(rows, kinds, strict=True) if kind in wanted]
+        return merge_page(rows, first=size, after=after)
 
     @strawberry.field(description="Every estimation procedure OpenML defines.")
     async def estimation_procedures(self, info: strawberry.Info) -> list[EstimationProcedure]:
@@ -171,3 +226,8 @@ class Query:
                                 stratified_sampling=p.stratified_sampling, data_splits_url=p.data_splits_url)
             for p in sorted(table.values(), key=lambda p: p.id or 0)
         ]
+
+
+async def _kind_of(node: Any) -> str | None:
+    kind = node.kind() if callable(getattr(node, "kind", None)) else getattr(node, "kind", None)
+    return await kind if inspect.isawaitable(kind) else kind
