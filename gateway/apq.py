@@ -39,6 +39,7 @@ __all__ = [
     "InMemoryAPQStore",
     "PersistedQueries",
     "PersistedQueryError",
+    "RedisAPQStore",
     "Resolved",
     "load_allowlist",
     "query_hash",
@@ -153,12 +154,19 @@ class PersistedQueries:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PersistedQueries:
-        """Build the per-process store (or the allow-list) that ``settings`` ask for; reads the allow-list now."""
+        """Build the store (or the allow-list) that ``settings`` ask for; reads the allow-list now.
+
+        With ``redis_url`` the store is Redis, shared by every replica and worker (in front of a small
+        per-process LRU); otherwise it is per process.
+        """
         if settings.apq_allowlist:
             return cls(None, load_allowlist(Path(settings.apq_allowlist)))
         if not settings.apq_enabled:
             return cls(None)
-        return cls(InMemoryAPQStore(max_entries=settings.apq_max_entries, max_bytes=settings.apq_max_bytes))
+        local = InMemoryAPQStore(max_entries=settings.apq_max_entries, max_bytes=settings.apq_max_bytes)
+        if settings.redis_url:
+            return cls(RedisAPQStore(settings.redis_url, local))
+        return cls(local)
 
     async def resolve(self, query: str | None, extensions: Mapping[str, Any] | None) -> Resolved:
         """Return the document to run. Raises PersistedQueryError for every refusal in the module's table."""
@@ -211,3 +219,43 @@ def _checked_hash(persisted: Any) -> str:
 def _not_in_list(sha: str) -> PersistedQueryError:
     return PersistedQueryError(404, "PERSISTED_QUERY_NOT_IN_LIST",
                                f"Persisted query '{sha}' not found in the allow-list of this server.")
+
+
+class RedisAPQStore:
+    """Persisted documents in Redis (``gw:apq:<hash>``), shared by replicas, in front of a per-process LRU.
+
+    Redis trouble is a miss (the client resends the query text, as the protocol allows), never a failure.
+    Documents are verified against their hash when read back, so a foreign value is ignored.
+    """
+
+    def __init__(self, url: str, local: InMemoryAPQStore, *, ttl_s: int = 7 * 24 * 3600) -> None:
+        import redis.asyncio as aioredis
+
+        self._redis = aioredis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._local = local
+        self._ttl = ttl_s
+        self.errors = 0
+
+    async def get(self, sha256_hash: str) -> str | None:
+        found = await self._local.get(sha256_hash)
+        if found is not None:
+            return found
+        try:
+            raw = await self._redis.get(f"gw:apq:{sha256_hash}")
+        except Exception:
+            self.errors += 1
+            return None
+        if raw is None:
+            return None
+        text = raw.decode("utf-8", errors="replace")
+        if query_hash(text) != sha256_hash:
+            return None
+        await self._local.set(sha256_hash, text)
+        return text
+
+    async def set(self, sha256_hash: str, query: str) -> None:
+        await self._local.set(sha256_hash, query)
+        try:
+            await self._redis.set(f"gw:apq:{sha256_hash}", query.encode("utf-8"), ex=self._ttl)
+        except Exception:
+            self.errors += 1

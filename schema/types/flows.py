@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -11,7 +12,7 @@ import strawberry
 from adapters.records import FlowRecord, FlowSummaryRecord
 from gateway.ids import global_id, parse_int_id
 from schema.context_access import openml
-from schema.keyed import MaybeAwaitable
+from schema.keyed import MaybeAwaitable, then
 from schema.pagination import Connection
 from schema.types.base import Node, Run, Source
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["Flow", "FlowComponent", "FlowParameter"]
 
 T = TypeVar("T")
+_FULL_NAME = re.compile(r"^(.*)\((\d+(?:\.\d+)?)\)$", re.S)
 
 
 @strawberry.type(description="A hyperparameter a flow declares.")
@@ -45,12 +47,33 @@ class Flow(Node):
     native: strawberry.Private[int]
     _l: strawberry.Private[Any]
     listed: strawberry.Private[FlowSummaryRecord | None] = None
+    via_run: strawberry.Private[int | None] = None
 
     @classmethod
-    def of(cls, fid: int, loaders: OpenMLLoaders, listed: FlowSummaryRecord | None = None) -> Flow:
-        """Return the (lazy) flow ``fid``; ``listed`` is its flow/list row when known."""
+    def of(cls, fid: int, loaders: OpenMLLoaders, listed: FlowSummaryRecord | None = None,
+           via_run: int | None = None) -> Flow:
+        """Return the (lazy) flow ``fid``; ``listed`` is its flow/list row when known; ``via_run`` a run of it
+        (whose batched evaluation rows carry the flow's full name, so names need no ``flow/{id}`` call)."""
         return cls(id=strawberry.ID(global_id("openml", "flow", fid)), source=Source.OPENML, native_id=str(fid),
-                   native=fid, _l=loaders, listed=listed)
+                   native=fid, _l=loaders, listed=listed, via_run=via_run)
+
+    def _named(self, pick: Callable[[tuple[str, str]], T], fallback: Callable[[FlowRecord], T]) -> MaybeAwaitable[T]:
+        """A name field: from the flow when this request already has it, else from the evaluation rows of the
+        run it was reached through (``evaluation/list`` is batched and names the flow ``name(version)``), else
+        from ``flow/{id}``."""
+        hit, record = self._l.flow.peek(self.native)
+        if self.via_run is None or (hit and not isinstance(record, BaseException)):
+            return self._full(fallback)
+
+        def from_rows(rows: tuple[Any, ...]) -> MaybeAwaitable[T]:
+            for row in rows:
+                if row.flow_id == self.native and row.flow_name:
+                    match = _FULL_NAME.match(row.flow_name)
+                    if match is not None:
+                        return pick((match.group(1), match.group(2)))
+            return self._full(fallback)
+
+        return then(self._l.evaluations.get(self.via_run, lambda rows: rows), from_rows)
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID, info: strawberry.Info) -> Flow:
@@ -68,19 +91,19 @@ class Flow(Node):
     def name(self) -> MaybeAwaitable[str | None]:
         if self.listed is not None:
             return self.listed.name
-        return self._full(lambda f: f.name)
+        return self._named(lambda named: named[0], lambda f: f.name)
 
     @strawberry.field(graphql_type=str, description="Server-assigned revision, as a string ('1', '1.0').")
     def version(self) -> MaybeAwaitable[str]:
         if self.listed is not None and self.listed.version is not None:
             return self.listed.version
-        return self._full(lambda f: f.version or "")
+        return self._named(lambda named: named[1], lambda f: f.version or "")
 
     @strawberry.field(graphql_type=str | None, description="`name(version)`, as OpenML lists it.")
     def full_name(self) -> MaybeAwaitable[str | None]:
         if self.listed is not None and self.listed.full_name:
             return self.listed.full_name
-        return self._full(lambda f: f"{f.name}({f.version})")
+        return self._named(lambda named: f"{named[0]}({named[1]})", lambda f: f"{f.name}({f.version})")
 
     @strawberry.field(graphql_type=str | None)
     def external_version(self) -> MaybeAwaitable[str | None]:

@@ -239,7 +239,8 @@ class OpenMLRun(Run):
 
     @strawberry.field(graphql_type=Flow | None)
     def flow(self) -> MaybeAwaitable[Flow | None]:
-        return self._summary(lambda r: Flow.of(r.flow_id, self._l) if r.flow_id is not None else None)
+        return self._summary(lambda r: Flow.of(r.flow_id, self._l, via_run=self.native)
+                             if r.flow_id is not None else None)
 
     @strawberry.field(graphql_type=Setup | None)
     def setup(self) -> MaybeAwaitable[Setup | None]:

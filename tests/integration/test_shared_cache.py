@@ -97,3 +97,22 @@ async def test_shared_cache_redis_down_is_only_a_miss(openml_emulator: RunningEm
         body = await gw.query('{ dataset(id: "openml:dataset:61") { name } }')
         assert body == {"data": {"dataset": {"name": "iris"}}}
         assert gw.services.cache.l2 is not None and gw.services.cache.l2.errors >= 1
+
+
+async def test_shared_cache_persisted_queries_reach_every_replica(
+    openml_emulator: RunningEmulator, clean_redis: str,
+) -> None:
+    import hashlib
+
+    env = {"GATEWAY_OPENML_URL": openml_emulator.url, "GATEWAY_REDIS_URL": clean_redis}
+    query = '{ dataset(id: "openml:dataset:61") { name } }'
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    async with gateway_process(env) as a, gateway_process(env) as b, aiohttp.ClientSession() as session:
+        async with session.post(b, json={"extensions": extensions}) as resp:
+            unknown = await resp.json()
+        assert unknown["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+        async with session.post(a, json={"query": query, "extensions": extensions}) as resp:
+            assert (await resp.json()) == {"data": {"dataset": {"name": "iris"}}}
+        async with session.post(b, json={"extensions": extensions}) as resp:
+            assert (await resp.json()) == {"data": {"dataset": {"name": "iris"}}}  # registered through A
