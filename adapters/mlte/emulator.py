@@ -11,7 +11,6 @@ after a restart with a new secret), ``POST /_emulator/reset`` (the seed again) a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import secrets
@@ -21,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters._emulator import run_forever, serve
 from adapters.mlte.emulator_api import API_PREFIX, ApiRequest, MLTEBackend
 from adapters.mlte.emulator_data import ADMIN, SeedCall, seed_plan
 from adapters.mlte.emulator_faults import Fault, fault_response
@@ -264,27 +264,11 @@ async def start_emulator(config: EmulatorConfig | None = None, host: str = "127.
                          port: int = 0) -> RunningEmulator:
     """Serve the emulator on ``host:port`` (0 picks a free port) in the running event loop."""
     app = create_app(config or EmulatorConfig())
-    runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-    bound = sockets[0].getsockname()[1] if sockets else port
-    base = f"http://{host}:{bound}"
+    runner, base = await serve(app, host, port)
     return RunningEmulator(url=f"{base}{API_PREFIX}", base_url=base, state=app[EMULATOR_STATE], runner=runner)
 
 
 def run_emulator(config: EmulatorConfig, host: str, port: int) -> None:
     """Blocking entry point for ``gateway emulate mlte``; prints ``mlte: <API root>``."""
-
-    async def _main() -> None:
-        emu = await start_emulator(config, host, port)
-        print(f"mlte: {emu.url}", flush=True)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await emu.close()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main())
+    run_forever(lambda: start_emulator(config, host, port), "mlte")
 

@@ -9,12 +9,12 @@ Recorded calls never hold credentials: only whether an ``Authorization`` header 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from adapters._emulator import run_forever, serve
 from adapters.pytupli.emulator_api import ApiConfig, PytupliApi
 from adapters.pytupli.emulator_data import DEFAULT_ADMIN_PASSWORD, SeedPlan, build_plan, seed_store
 from adapters.pytupli.emulator_faults import Fault, fault_response
@@ -227,26 +227,10 @@ class RunningEmulator:
 async def start_emulator(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0) -> RunningEmulator:
     """Serve the emulator on ``host:port`` (0 picks a free port) in the running event loop."""
     app = create_app(config)
-    runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-    bound = sockets[0].getsockname()[1] if sockets else port
-    base = f"http://{host}:{bound}"
+    runner, base = await serve(app, host, port)
     return RunningEmulator(url=base, base_url=base, state=app[EMULATOR_STATE], runner=runner)
 
 
 def run_emulator(config: EmulatorConfig, host: str, port: int) -> None:
     """Blocking entry point for ``gateway emulate pytupli``; prints ``pytupli: <url>``."""
-
-    async def _main() -> None:
-        emu = await start_emulator(config, host, port)
-        print(f"pytupli: {emu.url}", flush=True)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await emu.close()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main())
+    run_forever(lambda: start_emulator(config, host, port), "pytupli")

@@ -115,7 +115,7 @@ async def test_concurrent_identical_cold_queries_share_backend_calls(
 ) -> None:
     openml_emulator.state.reset_calls()
     query = '{ dataset(id: "openml:dataset:40945") { name description } }'
-    bodies = await asyncio.gather(*(gateway.query(query) for _ in range(20)))
+    bodies = await asyncio.gather(*(gateway.query(query) for _ in range(100)))
     assert all(b["data"]["dataset"]["name"] == "Titanic" for b in bodies)
     paths = [c.path.split("/api/v1/xml/")[-1] for c in openml_emulator.state.calls]
     assert paths.count("data/40945") == 1 and sum(p.startswith("data/list") for p in paths) == 1
