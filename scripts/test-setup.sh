@@ -2,11 +2,13 @@
 # System-level prerequisites of the test suite (run by `make test` before pytest; idempotent, fast when done):
 #   - Debian's chromium + chromium-driver (tests/browser drives GraphiQL in it: playwright cannot download a
 #     browser here) and a font for readable screenshots;
-#   - node >= 20 with npm (tests/federation and tests/browser run `npm ci` themselves when node_modules is stale).
+#   - node >= 20 with npm (tests/federation and tests/browser run `npm ci` themselves when node_modules is stale);
+#   - Debian's nginx (tests/deploy/test_scale_out.py runs it as a foreground process of its own, in front of two
+#     gateway processes); the package's service is never started: a policy-rc.d denies it during the install.
 # apt-get update runs only when a package is missing.
 set -euo pipefail
 
-PACKAGES=(chromium chromium-driver fonts-dejavu-core)
+PACKAGES=(chromium chromium-driver fonts-dejavu-core nginx)
 NODE_MAJOR_MIN=20
 
 log() { printf 'test-setup: %s\n' "$*" >&2; }
@@ -34,9 +36,18 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
     command -v apt-get >/dev/null 2>&1 || { log "apt-get not found; install by hand: ${missing[*]}"; exit 1; }
     log "installing ${missing[*]}"
+    # Packages such as nginx start their service from postinst; the tests run their own instances, so deny
+    # service starts for this install (container images usually ship such a policy-rc.d already).
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+        as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+        trap 'as_root rm -f "$policy"' EXIT
+    fi
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+[ -x /usr/sbin/nginx ] || { log "/usr/sbin/nginx is missing after installing nginx"; exit 1; }
 
 [ -x /usr/bin/chromium ] || { log "/usr/bin/chromium is missing after installing chromium"; exit 1; }
 
