@@ -14,6 +14,7 @@ from adapters._coerce import (
     split_csv,
     unescape_html,
 )
+from adapters._setup import setup_parameters
 from adapters.openml_v1._common import (
     _doc,
     _extra,
@@ -40,7 +41,6 @@ from adapters.records import (
     RunFileRecord,
     RunRecord,
     RunSummaryRecord,
-    SetupParameterRecord,
     SetupRecord,
     StudyRecord,
     TagResultRecord,
@@ -306,29 +306,8 @@ _SETUP_LISTS = frozenset({"oml:parameter"})
 _SETUP_LIST_LISTS = frozenset({"oml:setup", "oml:parameter"})
 
 def _setup(n: Mapping[str, Any]) -> SetupRecord:
-    seen: set[Any] = set()
-    params = []
-    for p in as_list(n.get("oml:parameter")):
-        if not isinstance(p, dict):
-            continue
-        pid = opt_int(p.get("oml:id"))
-        # setup/list LEFT JOINs setup_tag, so a setup with several tags repeats its parameters
-        key = pid if pid is not None else (p.get("oml:flow_id"), p.get("oml:parameter_name"), p.get("oml:name"))
-        if key in seen:
-            continue
-        seen.add(key)
-        params.append(SetupParameterRecord(
-            id=pid,
-            name=opt_str(p.get("oml:name")) or opt_str(p.get("oml:parameter_name")) or "",
-            flow_id=opt_int(p.get("oml:flow_id")),
-            flow_name=opt_str(p.get("oml:flow_name")),
-            full_name=opt_str(p.get("oml:full_name")),
-            data_type=opt_str(p.get("oml:data_type")),
-            default_value=opt_str(p.get("oml:default_value"), strip=False),
-            value=opt_str(p.get("oml:value"), strip=False),
-        ))
-    return SetupRecord(id=_req_int(n, "oml:setup_id"), flow_id=opt_int(n.get("oml:flow_id")),
-                       parameters=tuple(params))
+    params = setup_parameters(n.get("oml:parameter"), prefix="oml:", text=opt_str)
+    return SetupRecord(id=_req_int(n, "oml:setup_id"), flow_id=opt_int(n.get("oml:flow_id")), parameters=params)
 
 @_guard
 def setup_from_xml(body: bytes) -> SetupRecord:

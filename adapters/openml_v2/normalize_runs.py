@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters._coerce import as_list, opt_bool, opt_datetime, opt_float, opt_int, split_csv
+from adapters._setup import setup_parameters
 from adapters.openml_v2._common import (
     Node,
     extra,
@@ -31,7 +32,6 @@ from adapters.records import (
     ParameterSettingRecord,
     RunFileRecord,
     RunRecord,
-    SetupParameterRecord,
     SetupRecord,
     StudyRecord,
     TagResultRecord,
@@ -253,27 +253,8 @@ def setup_from_json(body: bytes | Any) -> SetupRecord:
     ``parameter`` omitted when the setup has none, null fields omitted)."""
     payload = obj(load(body), "setup")
     n = obj(payload.get("setup_parameters", payload), "setup_parameters")
-    seen: set[Any] = set()
-    params = []
-    for p in as_list(n.get("parameter")):
-        if not isinstance(p, dict):
-            continue
-        pid = opt_int(p.get("id"))
-        key = pid if pid is not None else (p.get("flow_id"), p.get("parameter_name"), p.get("name"))
-        if key in seen:
-            continue
-        seen.add(key)
-        params.append(SetupParameterRecord(
-            id=pid,
-            name=text_of(p.get("name")) or text_of(p.get("parameter_name")) or "",
-            flow_id=opt_int(p.get("flow_id")),
-            flow_name=text_of(p.get("flow_name")),
-            full_name=text_of(p.get("full_name")),
-            data_type=text_of(p.get("data_type")),
-            default_value=text_of(p.get("default_value"), strip=False),
-            value=text_of(p.get("value"), strip=False),
-        ))
-    return SetupRecord(id=req_int(n, "setup_id"), flow_id=opt_int(n.get("flow_id")), parameters=tuple(params))
+    params = setup_parameters(n.get("parameter"), prefix="", text=text_of)
+    return SetupRecord(id=req_int(n, "setup_id"), flow_id=opt_int(n.get("flow_id")), parameters=params)
 
 
 @guard

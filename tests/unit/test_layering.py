@@ -10,8 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BOTTOM = ("gateway/errors.py", "gateway/http.py", "gateway/cache.py", "gateway/redis_cache.py", "gateway/ids.py",
           "gateway/settings.py")
-SHARED_ADAPTER_MODULES = {"adapters._xml", "adapters._coerce", "adapters._auth", "adapters._emulator",
-                          "adapters.records"}
+SHARED_ADAPTER_MODULES = {"adapters._xml", "adapters._coerce", "adapters._setup", "adapters._auth",
+                          "adapters._emulator", "adapters.records"}
 
 
 def _imports(path: Path) -> set[str]:
