@@ -104,7 +104,7 @@ class Ctx:
         if who is None:
             raise ApiError(Reply(401, flask_error(f"Error loading the user {claims.get('sub')}")))
         if client_type not in kinds:
-            raise generic_500()  # upstream FIXME: the wrong client type raises a bare Exception
+            raise generic_500()  # as upstream: only_for() raises a bare Exception for the wrong client type
         self.store.touch(who)
         return who
 
