@@ -7,6 +7,7 @@ for values that are present but not of the expected form; normalizers turn that 
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -150,3 +151,13 @@ def unescape_html(value: str | None) -> str | None:
     if value is None or "&" not in value or _ENTITY.search(value) is None:
         return value
     return html.unescape(value)
+
+
+def parse_array(raw: str | None) -> Any:
+    """Decode ``array_data`` when it is JSON (``[0.9,0.8]``), else keep the backend's string."""
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw

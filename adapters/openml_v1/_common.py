@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
-from adapters._coerce import as_list, opt_datetime, opt_float, opt_int, opt_str, unescape_html
+from adapters._coerce import as_list, opt_datetime, opt_float, opt_int, opt_str, parse_array, unescape_html
 from adapters._xml import DEFAULT_MAX_BYTES, parse_rows, parse_xml, sniff
 from adapters.openml_v1.errors import BACKEND, NO_RESULT_CODES, error_for_code
 from gateway.errors import BackendError, GatewayError
@@ -183,15 +183,5 @@ def _extra(node: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
         for key, value in node.items()
         if key not in known and not key.startswith(("@", "#"))
     }
-
-
-def parse_array(raw: str | None) -> Any:
-    """Decode ``array_data`` when it is JSON (``[0.9,0.8]``), else keep the backend's string."""
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
 
 

@@ -14,7 +14,7 @@ from adapters._coerce import (
     split_csv,
     unescape_html,
 )
-from adapters._setup import setup_parameters
+from adapters._openml import evaluations, setup_parameters
 from adapters.openml_v1._common import (
     _doc,
     _extra,
@@ -146,40 +146,8 @@ _RUN_KNOWN = frozenset({
 })
 
 def _evaluations(nodes: Iterable[Any]) -> tuple[EvaluationRecord, ...]:
-    """Group aggregate and per-fold ``oml:evaluation`` elements by measure, in first-seen order."""
-    aggregates: dict[str, dict[str, Any]] = {}
-    folds: dict[str, list[FoldValueRecord]] = {}
-    for e in nodes:
-        if not isinstance(e, dict):
-            continue
-        name = opt_str(e.get("oml:name"))
-        if name is None:
-            continue
-        if e.get("@fold") is not None or e.get("@repeat") is not None:
-            if e.get("@sample") is not None:
-                continue  # per-sample values (learning curves) are not exposed
-            folds.setdefault(name, []).append(FoldValueRecord(
-                repeat=opt_int(e.get("@repeat")) or 0,
-                fold=opt_int(e.get("@fold")) or 0,
-                value=opt_float(e.get("oml:value")),
-            ))
-            aggregates.setdefault(name, {})
-        else:
-            aggregates[name] = {
-                "value": opt_float(e.get("oml:value")),
-                "stdev": opt_float(e.get("oml:stdev")),
-                "array_data": parse_array(opt_str(e.get("oml:array_data"))),
-            }
-    return tuple(
-        EvaluationRecord(
-            measure=name,
-            value=agg.get("value"),
-            stdev=agg.get("stdev"),
-            array_data=agg.get("array_data"),
-            per_fold=tuple(sorted(folds.get(name, ()), key=lambda f: (f.repeat, f.fold))),
-        )
-        for name, agg in aggregates.items()
-    )
+    """Group ``oml:evaluation`` elements (fold and repeat are attributes) by measure."""
+    return evaluations(nodes, prefix="oml:", attr="@", text=opt_str, number=opt_float)
 
 @_guard
 def run_from_xml(body: bytes) -> RunRecord:

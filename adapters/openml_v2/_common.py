@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ParamSpec, TypeVar
 
-from adapters._coerce import as_list, opt_int, opt_str, text, unescape_html
+from adapters._coerce import as_list, opt_int, opt_str, parse_array, text, unescape_html
 from adapters.openml_v2.errors import BACKEND, NoResults, error_from_response
 from gateway.errors import BackendError, GatewayError
 
@@ -140,16 +140,6 @@ def ids(value: Any) -> tuple[int, ...]:
 def extra(node: Node, known: frozenset[str]) -> dict[str, Any]:
     """Fields this normalizer does not map (kept in ``raw_extra``, never a crash)."""
     return {key: value for key, value in node.items() if key not in known}
-
-
-def parse_array(raw: str | None) -> Any:
-    """Decode ``array_data`` when it is JSON (``[0.9,0.8]``), else keep the backend's string."""
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
 
 
 def keep_text(value: Any) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters._coerce import as_list, opt_bool, opt_datetime, opt_float, opt_int, split_csv
-from adapters._setup import setup_parameters
+from adapters._openml import evaluations, setup_parameters
 from adapters.openml_v2._common import (
     Node,
     extra,
@@ -17,7 +17,6 @@ from adapters.openml_v2._common import (
     lower,
     num_text,
     obj,
-    parse_array,
     req_int,
     strs,
     text_of,
@@ -28,7 +27,6 @@ from adapters.records import (
     FlowComponentRecord,
     FlowParameterRecord,
     FlowRecord,
-    FoldValueRecord,
     ParameterSettingRecord,
     RunFileRecord,
     RunRecord,
@@ -133,41 +131,13 @@ _RUN_KNOWN = frozenset({
 })
 
 
+def _number(value: Any) -> float | None:
+    return opt_float(num_text(value))  # whole numbers arrive as ints
+
+
 def _evaluations(nodes: Iterable[Any]) -> tuple[EvaluationRecord, ...]:
-    """Group aggregate and per-fold evaluations by measure, in first-seen order (as v1 does)."""
-    aggregates: dict[str, dict[str, Any]] = {}
-    folds: dict[str, list[FoldValueRecord]] = {}
-    for e in nodes:
-        if not isinstance(e, dict):
-            continue
-        name = text_of(e.get("name"))
-        if name is None:
-            continue
-        if e.get("fold") is not None or e.get("repeat") is not None:
-            if e.get("sample") is not None:
-                continue  # per-sample values (learning curves) are not exposed
-            folds.setdefault(name, []).append(FoldValueRecord(
-                repeat=opt_int(e.get("repeat")) or 0,
-                fold=opt_int(e.get("fold")) or 0,
-                value=opt_float(num_text(e.get("value"))),
-            ))
-            aggregates.setdefault(name, {})
-        else:
-            aggregates[name] = {
-                "value": opt_float(num_text(e.get("value"))),  # whole numbers arrive as ints
-                "stdev": opt_float(num_text(e.get("stdev"))),
-                "array_data": parse_array(text_of(e.get("array_data"))),
-            }
-    return tuple(
-        EvaluationRecord(
-            measure=name,
-            value=agg.get("value"),
-            stdev=agg.get("stdev"),
-            array_data=agg.get("array_data"),
-            per_fold=tuple(sorted(folds.get(name, ()), key=lambda f: (f.repeat, f.fold))),
-        )
-        for name, agg in aggregates.items()
-    )
+    """Group evaluations by measure, as v1 does."""
+    return evaluations(nodes, prefix="", attr="", text=text_of, number=_number)
 
 
 def _errors(value: Any) -> str | None:

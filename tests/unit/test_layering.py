@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BOTTOM = ("gateway/errors.py", "gateway/http.py", "gateway/cache.py", "gateway/redis_cache.py", "gateway/ids.py",
           "gateway/settings.py")
-SHARED_ADAPTER_MODULES = {"adapters._xml", "adapters._coerce", "adapters._setup", "adapters._auth",
+SHARED_ADAPTER_MODULES = {"adapters._xml", "adapters._coerce", "adapters._openml", "adapters._auth",
                           "adapters._emulator", "adapters.records"}
 
 
