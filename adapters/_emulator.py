@@ -5,16 +5,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from aiohttp import web
 
-__all__ = ["run_forever", "serve"]
+__all__ = ["RunningEmulator", "run_forever", "serve"]
 
 
-async def serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
-    """Serve ``app`` on ``host:port`` (0 picks a free port) in the running loop; returns the runner and base URL."""
-    runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None, handler_cancellation=True)
+@runtime_checkable
+class _Hangs(Protocol):
+    def release_hangs(self) -> None: ...
+
+
+S = TypeVar("S")
+
+
+@dataclass
+class RunningEmulator(Generic[S]):
+    """A served emulator: ``url`` is the backend URL clients are given, ``base_url`` the server root."""
+
+    url: str
+    base_url: str
+    state: S
+    runner: web.AppRunner
+
+    async def close(self) -> None:
+        """Cancel hanging handlers (for emulators with a hang fault) and stop the server."""
+        if isinstance(self.state, _Hangs):
+            self.state.release_hangs()
+        await self.runner.cleanup()
+
+
+async def serve(app: web.Application, host: str, port: int, **server_args: Any) -> tuple[web.AppRunner, str]:
+    """Serve ``app`` on ``host:port`` (0 picks a free port) in the running loop; returns the runner and base URL.
+
+    ``server_args`` go to aiohttp's request handler (header size limits, for instance).
+    """
+    server_args.setdefault("handler_cancellation", True)
+    runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None, **server_args)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

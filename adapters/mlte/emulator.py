@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters._emulator import RunningEmulator as _RunningEmulator
 from adapters._emulator import run_forever, serve
 from adapters.mlte.emulator_api import API_PREFIX, ApiRequest, MLTEBackend
 from adapters.mlte.emulator_data import ADMIN, SeedCall, seed_plan
@@ -245,19 +246,7 @@ def create_app(config: EmulatorConfig) -> web.Application:
     return app
 
 
-@dataclass
-class RunningEmulator:
-    """A served emulator: ``url`` is the API root, ``base_url`` the server root, ``state`` its state."""
-
-    url: str
-    base_url: str
-    state: EmulatorState
-    runner: web.AppRunner
-
-    async def close(self) -> None:
-        """Cancel hanging handlers and stop the server."""
-        self.state.release_hangs()
-        await self.runner.cleanup()
+RunningEmulator = _RunningEmulator[EmulatorState]
 
 
 async def start_emulator(config: EmulatorConfig | None = None, host: str = "127.0.0.1",

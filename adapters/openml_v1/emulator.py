@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,6 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters._emulator import RunningEmulator as _RunningEmulator
+from adapters._emulator import run_forever, serve
 from adapters.openml_v1.emulator_api import ApiError, ApiRequest, dispatch, splits_arff
 from adapters.openml_v1.emulator_corpus import RESERVED_IDS, load_corpus
 from adapters.openml_v1.emulator_data import Store, build_store
@@ -268,42 +269,17 @@ def create_app(config: EmulatorConfig) -> web.Application:
 _SERVER_ARGS: dict[str, Any] = {"max_line_size": 65536, "max_field_size": 65536, "handler_cancellation": True}
 
 
-@dataclass
-class RunningEmulator:
-    url: str
-    base_url: str
-    state: EmulatorState
-    runner: web.AppRunner
-
-    async def close(self) -> None:
-        """Cancel hanging handlers and stop the server."""
-        self.state.release_hangs()
-        await self.runner.cleanup()
+RunningEmulator = _RunningEmulator[EmulatorState]
 
 
 async def start_emulator(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0) -> RunningEmulator:
     """Serve the emulator on `host:port` (0 picks a free port) in the running event loop."""
     app = create_app(config)
-    runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None, **_SERVER_ARGS)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-    bound = sockets[0].getsockname()[1] if sockets else port
-    base = f"http://{host}:{bound}"
+    runner, base = await serve(app, host, port, **_SERVER_ARGS)
     return RunningEmulator(url=f"{base}/api/v1/xml", base_url=base, state=app[EMULATOR_STATE], runner=runner)
 
 
 def run_emulator(config: EmulatorConfig, host: str, port: int) -> None:
     """Blocking entry point for `gateway emulate openml`; prints the API root."""
 
-    async def _main() -> None:
-        emu = await start_emulator(config, host, port)
-        print(f"openml: {emu.url}", flush=True)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await emu.close()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main())
+    run_forever(lambda: start_emulator(config, host, port), "openml")

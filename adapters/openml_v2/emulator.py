@@ -12,13 +12,14 @@ compares v1 and v2 points them at the v1 emulator, as production points both API
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from adapters._emulator import RunningEmulator as _RunningEmulator
+from adapters._emulator import run_forever, serve
 from adapters.openml_v1.emulator import EmulatorConfig as V1EmulatorConfig
 from adapters.openml_v1.emulator import build_state
 from adapters.openml_v1.emulator_data import Store
@@ -162,16 +163,7 @@ def create_app(config: V1EmulatorConfig) -> web.Application:
     return app
 
 
-@dataclass
-class RunningEmulator:
-    url: str
-    base_url: str
-    state: EmulatorState
-    runner: web.AppRunner
-
-    async def close(self) -> None:
-        """Stop the server."""
-        await self.runner.cleanup()
+RunningEmulator = _RunningEmulator[EmulatorState]
 
 
 async def start_emulator(config: V1EmulatorConfig, host: str = "127.0.0.1", port: int = 0) -> RunningEmulator:
@@ -180,26 +172,11 @@ async def start_emulator(config: V1EmulatorConfig, host: str = "127.0.0.1", port
     ``url`` and ``base_url`` are both the app root: v2 routes hang off it.
     """
     app = create_app(config)
-    runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-    bound = sockets[0].getsockname()[1] if sockets else port
-    base = f"http://{host}:{bound}"
+    runner, base = await serve(app, host, port)
     return RunningEmulator(url=base, base_url=base, state=app[EMULATOR_STATE], runner=runner)
 
 
 def run_emulator(config: V1EmulatorConfig, host: str, port: int) -> None:
     """Blocking entry point (for ``gateway emulate openml-v2``); prints the API root."""
 
-    async def _main() -> None:
-        emu = await start_emulator(config, host, port)
-        print(f"openml-v2: {emu.url}", flush=True)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await emu.close()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main())
+    run_forever(lambda: start_emulator(config, host, port), "openml-v2")

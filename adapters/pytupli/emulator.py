@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters._emulator import RunningEmulator as _RunningEmulator
 from adapters._emulator import run_forever, serve
 from adapters.pytupli.emulator_api import ApiConfig, PytupliApi
 from adapters.pytupli.emulator_data import DEFAULT_ADMIN_PASSWORD, SeedPlan, build_plan, seed_store
@@ -209,19 +210,7 @@ def create_app(config: EmulatorConfig) -> web.Application:
     return app
 
 
-@dataclass
-class RunningEmulator:
-    """A served emulator: ``url`` is the backend URL (the server root, as for pytupli), = ``base_url``."""
-
-    url: str
-    base_url: str
-    state: EmulatorState
-    runner: web.AppRunner
-
-    async def close(self) -> None:
-        """Cancel hanging handlers and stop the server."""
-        self.state.release_hangs()
-        await self.runner.cleanup()
+RunningEmulator = _RunningEmulator[EmulatorState]
 
 
 async def start_emulator(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0) -> RunningEmulator:

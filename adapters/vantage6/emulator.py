@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters._emulator import RunningEmulator as _RunningEmulator
 from adapters._emulator import run_forever, serve
 from adapters.vantage6 import emulator_routes as routes
 from adapters.vantage6 import emulator_tasks as tasks
@@ -262,19 +263,7 @@ def create_app(config: EmulatorConfig) -> web.Application:
     return app
 
 
-@dataclass
-class RunningEmulator:
-    """A served emulator: ``url`` is the API root (``.../api``), ``base_url`` the server root."""
-
-    url: str
-    base_url: str
-    state: EmulatorState
-    runner: web.AppRunner
-
-    async def close(self) -> None:
-        """Cancel hanging handlers and stop the server."""
-        self.state.release_hangs()
-        await self.runner.cleanup()
+RunningEmulator = _RunningEmulator[EmulatorState]
 
 
 async def start_emulator(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0) -> RunningEmulator:
