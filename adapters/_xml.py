@@ -85,19 +85,7 @@ def parse_xml(
     Raises BackendError for an oversized body, a DTD or entity declaration, an HTML page, an empty
     body, or XML that is malformed even after the one repair pass.
     """
-    if len(body) > max_bytes:
-        raise BackendError(f"The {backend} response is larger than {max_bytes} bytes.", backend=backend)
-    kind = sniff(body)
-    if kind == "empty":
-        raise BackendError(f"The {backend} backend returned an empty body.", backend=backend)
-    if kind == "html":
-        raise BackendError(f"The {backend} backend returned an HTML page instead of XML.", backend=backend)
-    if kind != "xml":
-        raise BackendError(f"The {backend} backend returned a body that is not XML.", backend=backend)
-    if _DTD.search(body) is not None:
-        raise BackendError(
-            f"The {backend} response declares a DTD or entities, which are refused.", backend=backend
-        )
+    _check(body, backend, max_bytes)
     names = frozenset(force_list)
     try:
         return _parse(body, names)

@@ -53,6 +53,7 @@ _GRAPHQL_SKIPPED = re.compile(
     r'"""(?:[^"\\]++|\\"""|\\|"(?!""))*+(?:"""|\Z)|"(?:[^"\\\n\r]++|\\.)*+(?:"|(?=[\n\r])|\Z)|#[^\n\r]*+', re.S)
 _NOT_BRACKETS = re.compile(r"[^\[\]{}()]++")
 _RESOLUTION = "OPERATION_RESOLUTION_FAILURE"
+_VARY = ", ".join(["Accept", *sorted(CREDENTIAL_HEADERS.values())])
 _RANGES = {GRAPHQL_RESPONSE_JSON: (GRAPHQL_RESPONSE_JSON, 2), APPLICATION_JSON: (APPLICATION_JSON, 2),
            "application/*": (APPLICATION_JSON, 1), "*/*": (APPLICATION_JSON, 0)}  # range -> (type, specificity)
 _STEP = {"[": 1, "{": 1, "(": 1, "]": -1, "}": -1, ")": -1}
@@ -342,7 +343,7 @@ class GatewayGraphQL(GraphQL):
         if _is_get(request) and self.get_cache_control and not body.get("errors"):
             private = any(request.headers.get(header) for header in CREDENTIAL_HEADERS.values())
             response.headers["Cache-Control"] = "private" if private else self.get_cache_control
-            response.headers["Vary"] = ", ".join(["Accept", *sorted(CREDENTIAL_HEADERS.values())])
+            response.headers["Vary"] = _VARY
         return response
 
     def _request_error(self, media: str, errors: list[Any], extensions: Any = None) -> Response:

@@ -183,7 +183,6 @@ class BackendHTTP:
         if idempotent is None:
             idempotent = method in {"GET", "HEAD", "OPTIONS"}
         attempts = 1 + (self.policy.retries if idempotent else 0)
-        retryable = retry_if or _default_retryable
         last: BackendResponse | None = None
         for attempt in range(attempts):
             if not self.breaker.allow():
@@ -206,7 +205,7 @@ class BackendHTTP:
             except BaseException:
                 self.breaker.release()
                 raise
-            unhealthy = _default_retryable(last) or retryable(last)
+            unhealthy = _default_retryable(last) or (retry_if is not None and retry_if(last))
             if unhealthy:
                 self.breaker.failure()
             else:

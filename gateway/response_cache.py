@@ -18,10 +18,11 @@ from cachetools import TTLCache
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.context import CREDENTIAL_HEADERS
+
 __all__ = ["ResponseCache"]
 
-_VARY_HEADERS = (b"accept", b"x-openml-api-key", b"x-mlte-token", b"x-vantage6-token", b"x-pytupli-token",
-                 b"apollo-federation-include-trace")
+_VARY_HEADERS = (b"accept", *(h.encode() for h in CREDENTIAL_HEADERS.values()), b"apollo-federation-include-trace")
 
 
 def _operation_type(query: str, operation_name: str | None) -> OperationType | None:

@@ -202,20 +202,14 @@ class OpenMLV1Client:
         self, did: int, api_key: str | None = None, request_id: str | None = None,
     ) -> tuple[DatasetFeatureRecord, ...]:
         """Return the features of dataset ``did``; () when not processed or none."""
-        try:
-            return nz.features_from_xml(await self._get(f"data/features/{did}", "data/features", api_key, request_id))
-        except nz.NoResults:
-            return ()
+        return await self._get_list(f"data/features/{did}", "data/features", nz.features_from_xml, api_key, request_id)
 
     async def get_dataset_qualities(
         self, did: int, api_key: str | None = None, request_id: str | None = None,
     ) -> tuple[DatasetQualityRecord, ...]:
         """Return the qualities of dataset ``did``; () when not processed or none."""
-        try:
-            body = await self._get(f"data/qualities/{did}", "data/qualities", api_key, request_id)
-            return nz.qualities_from_xml(body)
-        except nz.NoResults:
-            return ()
+        return await self._get_list(f"data/qualities/{did}", "data/qualities", nz.qualities_from_xml, api_key,
+                                    request_id)
 
     async def list_datasets(
         self, query: ListQuery, limit: int, offset: int = 0, api_key: str | None = None,

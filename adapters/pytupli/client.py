@@ -143,7 +143,8 @@ class PytupliClient:
             elif isinstance(result, BaseException):
                 raise result
             else:
-                found.update({key(row): row for row in result if key(row) in chunk})
+                wanted = set(chunk)
+                found.update({k: row for row in result if (k := key(row)) in wanted})
         return found, failed
 
     # ------------------------------------------------------------------------------------------ auth

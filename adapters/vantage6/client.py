@@ -209,7 +209,8 @@ class Vantage6Client:
         pages = await asyncio.gather(*(
             self.list_organizations(1, len(chunk), credential, ids=chunk) for chunk in chunks
         ))
-        found: Batch[OrganizationRecord] = {org.id: org for p in pages for org in p.items if org.id in set(unique)}
+        wanted = set(unique)
+        found: Batch[OrganizationRecord] = {org.id: org for p in pages for org in p.items if org.id in wanted}
         missing = [i for i in unique if i not in found]
         if missing:
             found.update(await self._fan_out(missing, lambda i: self.get_organization(i, credential)))
