@@ -10,6 +10,7 @@ setting) there is no memo and no fast path: every field goes to the backend on i
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
@@ -19,7 +20,7 @@ from aiodataloader import DataLoader
 from gateway.cache import RecordCache, record_key
 from gateway.errors import GatewayError
 
-__all__ = ["KeyedLoader", "MaybeAwaitable", "then"]
+__all__ = ["KeyedLoader", "MaybeAwaitable", "each", "then"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -131,3 +132,18 @@ class KeyedLoader(Generic[K, V]):
         """Drop every key from this request."""
         self.memo.clear()
         self.loader.clear_all()
+
+
+async def each(keys: Sequence[Any], call: Callable[[Any], Awaitable[Any]]) -> dict[Any, Any]:
+    """A batch function's body when the backend has no batch endpoint: one call per key, concurrently.
+
+    A key whose call fails with a GatewayError maps to that error (the loader hands it to that key alone);
+    any other exception is a bug and propagates.
+    """
+    results = await asyncio.gather(*(call(key) for key in keys), return_exceptions=True)
+    out: dict[Any, Any] = {}
+    for key, result in zip(keys, results, strict=True):
+        if isinstance(result, BaseException) and not isinstance(result, GatewayError):
+            raise result
+        out[key] = result
+    return out

@@ -8,7 +8,6 @@ the backend URL and a hash of the caller's credential.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -31,7 +30,7 @@ from adapters.records import (
 from gateway.cache import RecordCache, credential_scope
 from gateway.errors import BackendUnavailableError, BadUserInputError, GatewayError
 from gateway.settings import Settings
-from schema.keyed import KeyedLoader
+from schema.keyed import KeyedLoader, each
 
 __all__ = ["ListQuery", "Loaders", "OpenMLLoaders"]
 
@@ -143,15 +142,7 @@ class OpenMLLoaders:
         return self._c
 
     async def _single(self, ids: list[int], get: Callable[..., Awaitable[V]]) -> dict[int, V | GatewayError]:
-        unique = sorted(set(ids))
-        results = await asyncio.gather(*(get(i, self.api_key, self.request_id) for i in unique),
-                                       return_exceptions=True)
-        out: dict[int, V | GatewayError] = {}
-        for key, result in zip(unique, results, strict=True):
-            if isinstance(result, BaseException) and not isinstance(result, GatewayError):
-                raise result
-            out[key] = result
-        return out
+        return await each(sorted(set(ids)), lambda i: get(i, self.api_key, self.request_id))
 
     async def _procedures(self, keys: list[str]) -> dict[str, dict[int, EstimationProcedureRecord]]:
         rows = await self._for("tasks").list_estimation_procedures(self.api_key, self.request_id)
@@ -159,13 +150,7 @@ class OpenMLLoaders:
         return dict.fromkeys(keys, table)
 
     async def _scans(self, keys: list[tuple[str, ListQuery]]) -> dict[tuple[str, ListQuery], Any]:
-        out: dict[tuple[str, ListQuery], Any] = {}
-        for key in keys:
-            try:
-                out[key] = await self._scan(*key)
-            except GatewayError as exc:
-                out[key] = exc
-        return out
+        return await each(keys, lambda key: self._scan(*key))
 
     async def _scan(self, endpoint: str, query: ListQuery) -> tuple[Any, ...]:
         """Read every row of a list in pages (the v1 API has no ORDER BY and no count)."""
@@ -186,14 +171,7 @@ class OpenMLLoaders:
                 )
 
     async def _pages(self, keys: list[tuple[str, ListQuery, int, int]]) -> dict[tuple[str, ListQuery, int, int], Any]:
-        out: dict[tuple[str, ListQuery, int, int], Any] = {}
-        for key in keys:
-            endpoint, query, limit, offset = key
-            try:
-                out[key] = await self._lister(endpoint)(query, limit, offset, self.api_key, self.request_id)
-            except GatewayError as exc:
-                out[key] = exc
-        return out
+        return await each(keys, lambda key: self._lister(key[0])(key[1], key[2], key[3], self.api_key, self.request_id))
 
     def _lister(self, endpoint: str) -> Callable[..., Awaitable[tuple[Any, ...]]]:
         listers: dict[str, Callable[..., Awaitable[tuple[Any, ...]]]] = {

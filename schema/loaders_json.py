@@ -8,7 +8,7 @@ from typing import Any
 from gateway.cache import RecordCache, credential_scope
 from gateway.errors import BackendUnavailableError, GatewayError
 from gateway.settings import Settings
-from schema.keyed import KeyedLoader
+from schema.keyed import KeyedLoader, each
 
 __all__ = ["SourceLoaders"]
 
@@ -50,16 +50,7 @@ class SourceLoaders:
     def listing(self, kind: str, call: Callable[[Any], Awaitable[Any]]) -> KeyedLoader[Any, Any]:
         """A loader of whole list calls, one per distinct key (a filter), cached like records."""
 
-        async def fetch(keys: list[Any]) -> dict[Any, Any]:
-            out: dict[Any, Any] = {}
-            for key in keys:
-                try:
-                    out[key] = await call(key)
-                except GatewayError as exc:
-                    out[key] = exc
-            return out
-
-        return self.make(kind, fetch, is_list=True)
+        return self.make(kind, lambda keys: each(keys, call), is_list=True)
 
     async def invalidate(self, kinds: tuple[str, ...], native: Any) -> None:
         """Forget one entity (and every cached list of this backend) here, in Redis and on every replica."""

@@ -3,7 +3,6 @@ of many tasks at once (a newest-first scan of ``/run`` and ``/result``, so calls
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from adapters.records.vantage6 import (
@@ -15,9 +14,8 @@ from adapters.records.vantage6 import (
 )
 from adapters.vantage6.client import Vantage6Client
 from gateway.cache import RecordCache
-from gateway.errors import GatewayError
 from gateway.settings import Settings
-from schema.keyed import KeyedLoader
+from schema.keyed import KeyedLoader, each
 from schema.loaders_json import SourceLoaders
 
 __all__ = ["Vantage6Loaders"]
@@ -76,10 +74,4 @@ class Vantage6Loaders(SourceLoaders):
         return dict(found)
 
     async def _runs_by_id(self, run_ids: list[int]) -> dict[int, Any]:
-        results = await asyncio.gather(*(self.client.get_run(i, self.token) for i in run_ids), return_exceptions=True)
-        out: dict[int, Any] = {}
-        for run_id, result in zip(run_ids, results, strict=True):
-            if isinstance(result, BaseException) and not isinstance(result, GatewayError):
-                raise result
-            out[run_id] = result
-        return out
+        return await each(run_ids, lambda i: self.client.get_run(i, self.token))

@@ -201,10 +201,10 @@ class Query(SourcesQuery):
         run_ids = _ids(f.run_ids, "run") or []
 
         async def openml_rows() -> list[Row[Any]]:
-            runs = await openml(info).run.load_many(sorted(set(run_ids)))
-            summaries = await openml(info).run_summary.load_many(sorted(set(run_ids)))
-            uploaded = {s.id: s.upload_time for s in summaries}
             ol = openml(info)
+            ids = sorted(set(run_ids))
+            runs, summaries = await asyncio.gather(ol.run.load_many(ids), ol.run_summary.load_many(ids))
+            uploaded = {s.id: s.upload_time for s in summaries}
             return [Row(uploaded.get(r.id), "openml", f"{r.id}/{file.file_id}",
                         OpenMLRunFile.of(r.id, file.file_id, ol)) for r in runs for file in r.output_files]
 
