@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from itertools import accumulate
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -39,6 +39,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from gateway.apq import PersistedQueries, PersistedQueryError, Resolved
 from gateway.context import CREDENTIAL_HEADERS, Context, Services
+from schema.parsing import parse_cached
 
 __all__ = ["APPLICATION_JSON", "GRAPHQL_RESPONSE_JSON", "GatewayGraphQL", "GraphQLRequestError", "HTTPRequestError",
            "negotiate", "too_deep"]
@@ -159,7 +160,7 @@ def _operation(query: str, operation_name: str | None, max_tokens: int | None) -
     Raises GraphQLRequestError when no single operation can be chosen.
     """
     try:
-        document = parse(query, no_location=True, max_tokens=max_tokens)
+        document = parse_cached(query, max_tokens)  # the same cache Strawberry then parses from
     except (GraphQLError, RecursionError):
         return None
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]

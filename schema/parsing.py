@@ -15,11 +15,12 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 
-__all__ = ["SafeParserCache"]
+__all__ = ["SafeParserCache", "parse_cached"]
 
 
 @lru_cache(maxsize=1024)
-def _parse(query: str, max_tokens: int | None) -> DocumentNode:
+def parse_cached(query: str, max_tokens: int | None) -> DocumentNode:
+    """Parse once per distinct document; the result is shared, so callers only read it."""
     return parse(query, max_tokens=max_tokens)
 
 
@@ -32,5 +33,5 @@ class SafeParserCache(SchemaExtension):
             options: dict[str, Any] = ctx.parse_options or {}
             # a failure is reported by Strawberry's own parse, inside the operation, where errors are formatted
             with contextlib.suppress(GraphQLError):
-                ctx.graphql_document = _parse(ctx.query, options.get("max_tokens"))
+                ctx.graphql_document = parse_cached(ctx.query, options.get("max_tokens"))
         yield
