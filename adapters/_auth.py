@@ -12,7 +12,7 @@ import base64
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["ServiceToken", "TokenPair", "jwt_expiry"]
 
@@ -63,8 +63,7 @@ class ServiceToken:
     def _fresh(self, pair: TokenPair | None) -> bool:
         if pair is None:
             return False
-        expires = pair.expires_at if pair.expires_at is not None else jwt_expiry(pair.access)
-        return expires is None or expires - self._margin > self._clock()
+        return pair.expires_at is None or pair.expires_at - self._margin > self._clock()
 
     async def get(self) -> str:
         """Return a valid access token, logging in or refreshing first when needed."""
@@ -87,6 +86,8 @@ class ServiceToken:
             if new is None:
                 new = await self._login()
                 self.logins += 1
+            if new.expires_at is None:  # read the JWT's exp once here, not on every get()
+                new = replace(new, expires_at=jwt_expiry(new.access))
             self._pair = new
             return new.access
 
