@@ -18,7 +18,7 @@ from adapters.records import DatasetSummaryRecord, FlowSummaryRecord, RunSummary
 from gateway.errors import BadUserInputError
 from schema.context_access import openml
 from schema.loaders import ListQuery
-from schema.pagination import Connection, check_first, decode_cursor, encode_cursor, page_newest_first
+from schema.pagination import Connection, decode_cursor, encode_cursor, page_newest_first, page_size
 from schema.types.base import Run, SortDirection, Task
 from schema.types.datasets import Dataset
 from schema.types.flows import Flow
@@ -56,12 +56,6 @@ def build_queries(
             combos = [[*c, (name, v)] for c in combos for v in dict.fromkeys(values)]
     tail = [(name, value) for name, value in fixed if value is not None]
     return [ListQuery(filters=tuple(c + tail)) for c in combos]
-
-
-def _first(info: strawberry.Info, first: int | None) -> int:
-    value = 20 if first is None else first
-    check_first(value, info.context.settings.max_first)
-    return value
 
 
 def _empty_ids(*lists: IdList) -> bool:
@@ -104,7 +98,7 @@ async def list_runs(
     include_errored: bool = True,
 ) -> Connection[Run]:
     """Return a page of runs matching every given filter."""
-    size = _first(info, first)
+    size = page_size(info, first)
     if _empty_ids(run_ids, task_ids, flow_ids, setup_ids, uploader_ids):
         return Connection.build([], has_next=False, has_previous=False, total=0)
     ids = [("run", run_ids), ("task", task_ids), ("flow", flow_ids), ("setup", setup_ids), ("uploader", uploader_ids)]
@@ -159,7 +153,7 @@ async def list_tasks(
     statuses: Sequence[str] | None = None,
 ) -> Connection[Task]:
     """Return a page of tasks (server default: active only, unless statuses say otherwise)."""
-    size = _first(info, first)
+    size = page_size(info, first)
     if _empty_ids(task_ids, dataset_ids):
         return Connection.build([], has_next=False, has_previous=False, total=0)
     status, keep = _statuses(statuses)
@@ -189,7 +183,7 @@ async def list_datasets(
     uploader_ids: IdList = None,
 ) -> Connection[Dataset]:
     """Return a page of datasets (server default: active only, unless statuses say otherwise)."""
-    size = _first(info, first)
+    size = page_size(info, first)
     if _empty_ids(dataset_ids, uploader_ids):
         return Connection.build([], has_next=False, has_previous=False, total=0)
     status, keep = _statuses(statuses)
@@ -211,7 +205,7 @@ async def list_flows(
     info: strawberry.Info, *, first: int | None, after: str | None, tags: Fan = None, uploader_ids: IdList = None,
 ) -> Connection[Flow]:
     """Return a page of flows (flow/list rows carry name and versions, so those fields cost no call)."""
-    size = _first(info, first)
+    size = page_size(info, first)
     if _empty_ids(uploader_ids):
         return Connection.build([], has_next=False, has_previous=False, total=0)
     uploaders = [str(u) for u in uploader_ids] if uploader_ids else None
@@ -227,7 +221,7 @@ async def list_runs_of_datasets(
     info: strawberry.Info, dataset_ids: Sequence[int], *, first: int | None, after: str | None,
 ) -> Connection[Run]:
     """Return runs on any task of the datasets (run/list has no dataset filter: tasks first)."""
-    _first(info, first)
+    page_size(info, first)
     queries = build_queries([("data_id", dataset_ids)], fixed=[("status", "all")],
                             chunk=info.context.settings.openml.batch_size)
     tasks: list[TaskSummaryRecord] = await _scan_all(info, "task/list", queries)

@@ -16,16 +16,10 @@ import strawberry
 from gateway.errors import GatewayError
 from schema.loaders_pytupli import filter_key
 from schema.merge import Row, merge_page, report_partial
-from schema.pagination import Connection, check_first
+from schema.pagination import Connection, page_size
 from schema.types.pytupli import Benchmark, Episode, PytupliArtifact
 
-__all__ = ["gather_rows", "list_benchmarks", "list_episodes", "pytupli_artifact_rows", "size_of"]
-
-
-def size_of(info: strawberry.Info, first: int | None) -> int:
-    value = 20 if first is None else first
-    check_first(value, info.context.settings.max_first)
-    return value
+__all__ = ["gather_rows", "list_benchmarks", "list_episodes", "pytupli_artifact_rows"]
 
 
 async def gather_rows(
@@ -60,7 +54,7 @@ def _all(filters: list[dict[str, Any]]) -> dict[str, Any] | None:
 async def list_benchmarks(info: strawberry.Info, *, first: int | None, after: str | None,
                           ids: Sequence[str] | None = None, names: Sequence[str] | None = None,
                           created_by: Sequence[str] | None = None) -> Connection[Benchmark]:
-    size = size_of(info, first)
+    size = page_size(info, first)
     loaders = info.context.loaders.pytupli
     filters = []
     if ids is not None:
@@ -77,7 +71,7 @@ async def list_benchmarks(info: strawberry.Info, *, first: int | None, after: st
 async def list_episodes(info: strawberry.Info, *, first: int | None, after: str | None,
                         benchmark_ids: Sequence[str] | None = None, terminated: bool | None = None,
                         created_by: Sequence[str] | None = None) -> Connection[Episode]:
-    size = size_of(info, first)
+    size = page_size(info, first)
     loaders = info.context.loaders.pytupli
     filters: list[dict[str, Any]] = []
     if benchmark_ids is not None:

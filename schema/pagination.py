@@ -11,7 +11,9 @@ import strawberry
 
 from gateway.errors import BadUserInputError
 
-__all__ = ["Connection", "Edge", "PageInfo", "check_first", "decode_cursor", "encode_cursor", "page_newest_first"]
+__all__ = [
+    "Connection", "Edge", "PageInfo", "check_first", "decode_cursor", "encode_cursor", "page_newest_first", "page_size",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -77,6 +79,13 @@ def check_first(first: int, max_first: int) -> None:
     """Raise BadUserInputError unless 0 <= first <= max_first."""
     if first < 0 or first > max_first:
         raise BadUserInputError(f"`first` must be between 0 and {max_first}, got {first}.")
+
+
+def page_size(info: strawberry.Info, first: int | None) -> int:
+    """A connection's ``first``: 20 when omitted, else checked against ``max_first``."""
+    value = 20 if first is None else first
+    check_first(value, info.context.settings.max_first)
+    return value
 
 
 def page_newest_first(

@@ -14,9 +14,9 @@ from gateway.ids import parse_global_id, parse_int_id
 from schema.context_access import openml
 from schema.filters import ArtifactFilter, DatasetFilter, FlowFilter, RunFilter, RunOrder, TaskFilter
 from schema.listing import list_datasets, list_flows, list_runs, list_tasks, openml_run_rows, openml_task_rows
-from schema.listing_json import gather_rows, size_of
+from schema.listing_json import gather_rows
 from schema.merge import Row, merge_page
-from schema.pagination import Connection
+from schema.pagination import Connection, page_size
 from schema.queries_sources import (
     SourcesQuery,
     artifact_sources,
@@ -118,7 +118,7 @@ class Query(SourcesQuery):
             v6_ids = by_source.get("vantage6") if by_source is not None else None
             sources["vantage6"] = lambda: vantage6_task_rows(info, v6_ids, f.collaboration_ids)
         rows = await gather_rows(info, sources)
-        return merge_page(rows, first=size_of(info, first), after=after)
+        return merge_page(rows, first=page_size(info, first), after=after)
 
     @strawberry.field(description="A flow by global id (openml:flow:5270).")
     async def flow(self, info: strawberry.Info, id: strawberry.ID) -> Flow | None:
@@ -173,7 +173,7 @@ class Query(SourcesQuery):
             v6_tasks = tasks_by_source.get("vantage6") if tasks_by_source is not None else None
             sources["vantage6"] = lambda: vantage6_run_rows(info, v6_tasks)
         rows = await gather_rows(info, sources)
-        return merge_page(rows, first=size_of(info, first), after=after)
+        return merge_page(rows, first=page_size(info, first), after=after)
 
     @strawberry.field(description="An OpenML setup by global id (openml:setup:12).")
     async def setup(self, info: strawberry.Info, id: strawberry.ID) -> Setup | None:
@@ -197,7 +197,7 @@ class Query(SourcesQuery):
         first: int | None = 20, after: str | None = None,
     ) -> Connection[Artifact]:
         f = filter or ArtifactFilter()
-        size = size_of(info, first)
+        size = page_size(info, first)
         run_ids = _ids(f.run_ids, "run") or []
 
         async def openml_rows() -> list[Row[Any]]:

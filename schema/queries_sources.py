@@ -10,9 +10,9 @@ import strawberry
 from gateway.errors import BadUserInputError
 from gateway.ids import parse_global_id, parse_int_id
 from schema.filters import BenchmarkFilter, EpisodeFilter
-from schema.listing_json import list_benchmarks, list_episodes, pytupli_artifact_rows, size_of
+from schema.listing_json import list_benchmarks, list_episodes, pytupli_artifact_rows
 from schema.merge import Row, merge_page
-from schema.pagination import Connection, decode_cursor, encode_cursor
+from schema.pagination import Connection, decode_cursor, encode_cursor, page_size
 from schema.types.base import Source
 from schema.types.mlte import MLTEArtifact, Model, artifact_key, mlte_parts
 from schema.types.pytupli import Benchmark, Episode, PytupliArtifact, pytupli_id
@@ -120,7 +120,7 @@ async def vantage6_run_rows(info: strawberry.Info, task_ids: Sequence[str] | Non
 
 async def _names_page(info: strawberry.Info, names: list[str], first: int | None, after: str | None,
                       prefix: str) -> tuple[list[tuple[str, str]], bool, bool, int]:
-    size = size_of(info, first)
+    size = page_size(info, first)
     offset = int(decode_cursor(after, prefix)) if after is not None else 0
     window = names[offset : offset + size]
     return ([(encode_cursor(prefix, offset + i + 1), n) for i, n in enumerate(window)], offset + size < len(names),
@@ -156,7 +156,7 @@ class SourcesQuery:
         for r in records:
             v6.collaboration.prime(r.id, r)
         rows = [Row(None, "vantage6", str(r.id), Collaboration.of(r.id, v6)) for r in records]
-        return merge_page(rows, first=size_of(info, first), after=after)
+        return merge_page(rows, first=page_size(info, first), after=after)
 
     @strawberry.field(description="A vantage6 organization by global id.")
     async def organization(self, info: strawberry.Info, id: strawberry.ID) -> Organization | None:
@@ -171,7 +171,7 @@ class SourcesQuery:
         for r in records:
             v6.organization.prime(r.id, r)
         rows = [Row(None, "vantage6", str(r.id), Organization.of(r.id, v6)) for r in records]
-        return merge_page(rows, first=size_of(info, first), after=after)
+        return merge_page(rows, first=page_size(info, first), after=after)
 
     @strawberry.field(description="A pytupli benchmark by global id (pytupli:benchmark:<id>).")
     async def benchmark(self, info: strawberry.Info, id: strawberry.ID) -> Benchmark | None:

@@ -18,7 +18,7 @@ from adapters.records.mlte import MLTEArtifactRecord
 from gateway.errors import BadUserInputError
 from gateway.ids import encode_part, global_id, parse_global_id
 from schema.keyed import MaybeAwaitable, then
-from schema.pagination import Connection, check_first, decode_cursor, encode_cursor
+from schema.pagination import Connection, decode_cursor, encode_cursor, page_size
 from schema.types.base import Artifact, Node, Source
 
 __all__ = ["MLTEArtifact", "Model", "ModelVersion", "artifact_key", "mlte_parts"]
@@ -88,8 +88,7 @@ class ModelVersion(Node):
     @strawberry.field(description="What MLTE lists for this version, model-level artifacts included, in its order.")
     async def artifacts(self, info: strawberry.Info, first: int | None = 20,
                         after: str | None = None) -> Connection[Artifact]:
-        size = 20 if first is None else first
-        check_first(size, info.context.settings.max_first)
+        size = page_size(info, first)
         prefix = f"mlte:artifacts:{self.native_id}"
         offset = int(decode_cursor(after, prefix)) if after is not None else 0
         await self._l.version.load((self.model_name, self.name))  # NOT_FOUND for an unknown version

@@ -12,7 +12,7 @@ from adapters.records.pytupli import BenchmarkRecord, EpisodeRecord, PytupliArti
 from gateway.ids import global_id, parse_global_id
 from schema.keyed import MaybeAwaitable
 from schema.merge import Row, merge_page
-from schema.pagination import Connection, check_first
+from schema.pagination import Connection, page_size
 from schema.types.base import Artifact, Node, Source
 
 __all__ = ["Benchmark", "Episode", "PytupliArtifact", "pytupli_id"]
@@ -90,8 +90,7 @@ class Benchmark(Node):
     @strawberry.field(description="Artifacts tied to this benchmark, newest first.")
     async def artifacts(self, info: strawberry.Info, first: int | None = 20,
                         after: str | None = None) -> Connection[Artifact]:
-        size = 20 if first is None else first
-        check_first(size, info.context.settings.max_first)
+        size = page_size(info, first)
         records = await self._l.artifacts.load(self._l.by_benchmark(self.native_id))
         rows = [Row(r.created_at, "pytupli", r.id, PytupliArtifact.of(r.id, self._l, r)) for r in records]
         return merge_page(rows, first=size, after=after)

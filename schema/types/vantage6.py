@@ -17,7 +17,7 @@ from adapters.records.vantage6 import Vantage6RunRecord, Vantage6TaskRecord
 from gateway.ids import global_id, parse_int_id
 from schema.keyed import MaybeAwaitable, then
 from schema.merge import Row, merge_page
-from schema.pagination import Connection, check_first
+from schema.pagination import Connection, check_first, page_size
 from schema.types.base import Node, Run, Source, Task
 
 __all__ = ["Collaboration", "Organization", "Vantage6Node", "Vantage6Run", "Vantage6Task"]
@@ -104,8 +104,7 @@ class Collaboration(Node):
     @strawberry.field(description="Tasks of this collaboration, newest first.")
     async def tasks(self, info: strawberry.Info, first: int | None = 20,
                     after: str | None = None) -> Connection[Task]:
-        size = 20 if first is None else first
-        check_first(size, info.context.settings.max_first)
+        size = page_size(info, first)
         rows = await self._l.all_tasks.load((("collaboration_id", self.native),))
         return merge_page([task_row(r, self._l) for r in rows], first=size, after=after)
 
