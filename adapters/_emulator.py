@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
@@ -53,13 +54,21 @@ async def serve(app: web.Application, host: str, port: int, **server_args: Any) 
 
 
 def run_forever(start: Callable[[], Awaitable[Any]], label: str) -> None:
-    """Blocking: start an emulator, print ``<label>: <url>``, serve until interrupted, then close it."""
+    """Blocking: start an emulator, print ``<label>: <url>``, serve until SIGINT or SIGTERM, then close it.
+
+    The handlers are installed on the loop explicitly: a process started as a background job inherits SIGINT
+    ignored, and Python then never raises KeyboardInterrupt, so compose's ``stop_signal: SIGINT`` would hang.
+    """
 
     async def main() -> None:
         emulator = await start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
         print(f"{label}: {emulator.url}", flush=True)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             await emulator.close()
 
