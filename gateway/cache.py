@@ -10,7 +10,9 @@ fetching are awaited (one backend call for 100 concurrent identical misses), the
 the shared L2 (Redis, when configured), and only what is still missing is fetched, in one call to ``fetch``.
 
 ``invalidate_entity`` drops an entity's records (every credential scope) and every cached list page of
-its backend from L1 and L2, and tells the other replicas through Redis to do the same.
+its backend from L1 and L2, and tells the other replicas through Redis to do the same. A kind may carry a
+qualifier after a colon (``evaluation:predictive_accuracy``: one measure of a run); it belongs to the family
+before the colon, and invalidating the family drops every qualified kind of the entity.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ LIST_KINDS = frozenset({"scan", "page"})  # cached list calls: invalidated whole
 def is_list_kind(kind: object) -> bool:
     """List calls (``scan``, ``page``, ``scan:<name>``) are dropped wholesale by any mutation of their backend."""
     return kind in LIST_KINDS or (isinstance(kind, str) and kind.startswith("scan:"))
+
+
+def kind_family(kind: object) -> str:
+    """The kind an entity's invalidation names: ``evaluation`` for ``evaluation:<measure>``."""
+    return str(kind).partition(":")[0]
 
 
 def credential_scope(credential: str | None) -> str:
@@ -184,7 +191,7 @@ class RecordCache:
         def matches(key: Hashable) -> bool:
             if not (isinstance(key, tuple) and len(key) == 4 and key[0] == base_url):
                 return False
-            return is_list_kind(key[2]) or (key[2] in kinds and key[3] == native)
+            return is_list_kind(key[2]) or (kind_family(key[2]) in kinds and key[3] == native)
 
         return matches
 
@@ -214,4 +221,4 @@ def _index_of(key: Hashable) -> tuple[str, str, Hashable] | None:
     if not (isinstance(key, tuple) and len(key) == 4):
         return None
     base, _scope, kind, native = key
-    return (str(base), "scan" if is_list_kind(kind) else str(kind), "*" if is_list_kind(kind) else native)
+    return (str(base), "scan" if is_list_kind(kind) else kind_family(kind), "*" if is_list_kind(kind) else native)

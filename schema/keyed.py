@@ -20,7 +20,7 @@ from aiodataloader import DataLoader
 from gateway.cache import RecordCache, record_key
 from gateway.errors import GatewayError
 
-__all__ = ["KeyedLoader", "MaybeAwaitable", "each", "then"]
+__all__ = ["KeyedLoader", "MaybeAwaitable", "QualifiedLoader", "each", "then"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -67,19 +67,23 @@ class KeyedLoader(Generic[K, V]):
         self._ttl = ttl
         self._batching = batching
         self.memo: dict[K, V | GatewayError] = {}
+        self.absent: set[K] = set()  # not in the L1 cache when first peeked; memo answers once loaded
         self.loader: DataLoader[K, V] = DataLoader(
             self._batch, batch=batching, cache=batching, max_batch_size=max_batch_size
         )
 
+    def cache_key(self, key: K) -> tuple[Hashable, ...]:
+        """The shared cache's key of ``key``."""
+        return record_key(self._base_url, self._scope, self.kind, key)
+
     async def _batch(self, keys: list[K]) -> list[V | Exception]:
-        cache_keys = [record_key(self._base_url, self._scope, self.kind, key) for key in keys]
+        by_cache_key = {self.cache_key(key): key for key in keys}
 
         async def fetch(missing: list[Hashable]) -> dict[Hashable, Any]:
-            natives = [ck[3] for ck in missing]  # type: ignore[index]
-            got = await self._fetch(natives)
-            return {record_key(self._base_url, self._scope, self.kind, n): v for n, v in got.items()}
+            got = await self._fetch([by_cache_key[ck] for ck in missing])
+            return {self.cache_key(key): value for key, value in got.items()}
 
-        return await self._cache.load_many(cache_keys, fetch, lambda _value: self._ttl)
+        return await self._cache.load_many([self.cache_key(key) for key in keys], fetch, lambda _value: self._ttl)
 
     def peek(self, key: K) -> tuple[bool, V | GatewayError | None]:
         """Return ``(True, record or error)`` when known without I/O (this request, or the L1 cache)."""
@@ -87,11 +91,14 @@ class KeyedLoader(Generic[K, V]):
             return False, None
         if key in self.memo:
             return True, self.memo[key]
-        hit, value = self._cache.get(record_key(self._base_url, self._scope, self.kind, key))
+        if key in self.absent:
+            return False, None
+        hit, value = self._cache.get(self.cache_key(key))
         if hit:
             self._cache.stats.hits += 1
             self.memo[key] = value
             return True, value
+        self.absent.add(key)  # asked again by sibling fields: one L1 lookup per request, not one per field
         return False, None
 
     def get(self, key: K, fn: Callable[[V], MaybeAwaitable[A]]) -> MaybeAwaitable[A]:
@@ -103,9 +110,33 @@ class KeyedLoader(Generic[K, V]):
             return fn(value)  # type: ignore[arg-type]
         return then(self.load(key), fn)
 
-    async def load(self, key: K) -> V:
-        """Return the record for ``key``; raise its GatewayError."""
-        value = await self.loader.load(key)
+    def want(self, key: K) -> asyncio.Future[V] | None:
+        """Ask for ``key`` now without awaiting it (a list's look-ahead, see ``schema.lookahead``): the field
+        that needs the record later joins the same pending load. None when the record is known already or
+        dataloaders are off (then every field makes its own call, which is what that setting is for)."""
+        if not self._batching or self.peek(key)[0]:
+            return None
+        future = self.loader.load(key)
+        future.add_done_callback(lambda done: self._settled(key, done))
+        return future
+
+    def _settled(self, key: K, done: asyncio.Future[V]) -> None:
+        """A wanted record arrived: fields asking after this resolve without awaiting. A failure is left to
+        the field that awaits it to report (retrieved here, so it is not logged as never retrieved)."""
+        if not done.cancelled() and done.exception() is None:
+            self.memo[key] = done.result()
+
+    def load(self, key: K) -> Awaitable[V]:
+        """Return the record for ``key``; raise its GatewayError.
+
+        The key joins the batch NOW, not when the returned awaitable first runs: graphql-core starts the
+        awaitables of a list's fields only after completing the whole list, so a batch dispatched from their
+        first steps would wait for all of them; enqueued here, it dispatches as soon as this pass yields.
+        """
+        return self._remember(key, self.loader.load(key))
+
+    async def _remember(self, key: K, pending: Awaitable[V]) -> V:
+        value = await pending
         if self._batching:
             self.memo[key] = value
         return value
@@ -132,6 +163,24 @@ class KeyedLoader(Generic[K, V]):
         """Drop every key from this request."""
         self.memo.clear()
         self.loader.clear_all()
+
+
+class QualifiedLoader(KeyedLoader[tuple[Hashable, str], V]):
+    """A KeyedLoader whose keys are ``(entity id, qualifier)``, such as (run, measure).
+
+    Each is cached as the entity's kind ``<kind>:<qualifier>``, so invalidating the entity's ``kind`` drops
+    every qualifier of it (see ``gateway.cache.kind_family``).
+    """
+
+    def cache_key(self, key: tuple[Hashable, str]) -> tuple[Hashable, ...]:
+        native, qualifier = key
+        return record_key(self._base_url, self._scope, f"{self.kind}:{qualifier}", native)
+
+    def forget(self, key: Hashable) -> None:
+        """Drop every qualifier of entity ``key`` from this request."""
+        for known in [k for k in self.memo if k[0] == key]:
+            del self.memo[known]
+        self.loader.clear_all()  # the DataLoader's own cache has no entity index: others load again if asked
 
 
 async def each(keys: Sequence[Any], call: Callable[[Any], Awaitable[Any]]) -> dict[Any, Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from functools import partial
+from operator import attrgetter
 from typing import Any
 
 import strawberry
@@ -18,11 +20,12 @@ from adapters.records import DatasetSummaryRecord, FlowSummaryRecord, RunSummary
 from gateway.errors import BadUserInputError
 from schema.context_access import openml
 from schema.loaders import ListQuery
+from schema.lookahead import let_out, selected_below
 from schema.pagination import Connection, decode_cursor, encode_cursor, page_newest_first, page_size
 from schema.types.base import Run, SortDirection, Task
 from schema.types.datasets import Dataset
 from schema.types.flows import Flow
-from schema.types.runs import OpenMLRun
+from schema.types.runs import RUN_TYPES, OpenMLRun, want_for_runs
 from schema.types.tasks import OpenMLTask
 
 __all__ = ["build_queries", "list_datasets", "list_flows", "list_runs", "list_runs_of_datasets", "list_tasks",
@@ -107,11 +110,19 @@ async def list_runs(
         return await _runs_by_measure(info, ids, tags, order_by, size, after, chunk)
     queries = build_queries(ids, [("tag", tags)], [("show_errors", "true" if include_errored else None)], chunk=chunk)
     rows: list[RunSummaryRecord] = await _scan_all(info, "run/list", queries)
-    page, has_next, has_prev = page_newest_first(rows, first=size, after=after, prefix="openml:run", key=lambda r: r.id)
-    openml(info).prime_summaries([row for _, row in page])
+    page, has_next, has_prev = page_newest_first(rows, first=size, after=after, prefix="openml:run",
+                                                 key=attrgetter("id"))
     ol = openml(info)
+    ol.prime_summaries([row for _, row in page])
+    await look_ahead_runs(info, [row for _, row in page])
     return Connection.build([(c, OpenMLRun.of(r.id, ol)) for c, r in page], has_next=has_next, has_previous=has_prev,
                             total=len(rows))
+
+
+async def look_ahead_runs(info: strawberry.Info, runs: Sequence[RunSummaryRecord]) -> None:
+    """Ask for what the selected fields of this page of runs will need, and let those calls go out before
+    graphql-core completes the page (``schema.lookahead``)."""
+    await let_out(want_for_runs(openml(info), runs, selected_below(info, ("edges", "node"), RUN_TYPES)))
 
 
 async def _runs_by_measure(
@@ -132,11 +143,12 @@ async def _runs_by_measure(
     rows = await openml(info).page("evaluation/list", queries[0], size + 1, offset)
     window = rows[:size]
     ol = openml(info)
-    for row in window:
-        ol.run_summary.prime(row.run_id, RunSummaryRecord(
-            id=row.run_id, task_id=row.task_id, setup_id=row.setup_id, flow_id=row.flow_id, uploader=row.uploader,
-            upload_time=row.upload_time,
-        ))
+    summaries = [RunSummaryRecord(id=row.run_id, task_id=row.task_id, setup_id=row.setup_id, flow_id=row.flow_id,
+                                  uploader=row.uploader, upload_time=row.upload_time) for row in window]
+    for row, summary in zip(window, summaries, strict=True):
+        ol.run_summary.prime(row.run_id, summary)
+        ol.prime_measure(row)  # the row IS the run's evaluation(measure:), and it names the run's flow
+    await look_ahead_runs(info, summaries)
     nodes = [(encode_cursor(prefix, offset + i + 1), OpenMLRun.of(row.run_id, ol)) for i, row in enumerate(window)]
     return Connection.build(nodes, has_next=len(rows) > size, has_previous=offset > 0, total=None)
 
@@ -164,7 +176,7 @@ async def list_tasks(
     if keep is not None:
         rows = [r for r in rows if r.status in keep]
     page, has_next, has_prev = page_newest_first(rows, first=size, after=after, prefix="openml:task",
-                                                 key=lambda r: r.id)
+                                                 key=attrgetter("id"))
     openml(info).prime_summaries([row for _, row in page])
     ol = openml(info)
     return Connection.build([(c, OpenMLTask.of(r.id, ol)) for c, r in page], has_next=has_next, has_previous=has_prev,
@@ -194,7 +206,7 @@ async def list_datasets(
     if keep is not None:
         rows = [r for r in rows if r.status in keep]
     page, has_next, has_prev = page_newest_first(rows, first=size, after=after, prefix="openml:dataset",
-                                                 key=lambda r: r.id)
+                                                 key=attrgetter("id"))
     openml(info).prime_summaries([row for _, row in page])
     ol = openml(info)
     return Connection.build([(c, Dataset.of(r.id, ol)) for c, r in page], has_next=has_next, has_previous=has_prev,
@@ -212,7 +224,7 @@ async def list_flows(
     queries = build_queries([], [("tag", tags), ("uploader", uploaders)])
     rows: list[FlowSummaryRecord] = await _scan_all(info, "flow/list", queries)
     page, has_next, has_prev = page_newest_first(rows, first=size, after=after, prefix="openml:flow",
-                                                 key=lambda r: r.id)
+                                                 key=attrgetter("id"))
     return Connection.build([(c, Flow.of(r.id, openml(info), listed=r)) for c, r in page], has_next=has_next,
                             has_previous=has_prev, total=len(rows))
 
@@ -241,8 +253,12 @@ async def openml_run_rows(info: strawberry.Info, *, task_ids: IdList = None, flo
                             chunk=info.context.settings.openml.batch_size)
     records: list[RunSummaryRecord] = await _scan_all(info, "run/list", queries)
     ol = openml(info)
-    ol.prime_summaries(records)
-    return [Row(r.upload_time, "openml", str(r.id), OpenMLRun.of(r.id, ol)) for r in records]
+
+    def make(record: RunSummaryRecord) -> OpenMLRun:
+        ol.run_summary.prime(record.id, record)  # only rows on the page: a scan may hold thousands
+        return OpenMLRun.of(record.id, ol)
+
+    return [Row(r.upload_time, "openml", str(r.id), partial(make, r)) for r in records]
 
 
 async def openml_task_rows(info: strawberry.Info, *, task_ids: IdList = None, dataset_ids: IdList = None,
@@ -259,5 +275,9 @@ async def openml_task_rows(info: strawberry.Info, *, task_ids: IdList = None, da
     if keep is not None:
         records = [r for r in records if r.status in keep]
     ol = openml(info)
-    ol.prime_summaries(records)
-    return [Row(None, "openml", str(r.id), OpenMLTask.of(r.id, ol)) for r in records]
+
+    def make(record: TaskSummaryRecord) -> OpenMLTask:
+        ol.task_summary.prime(record.id, record)  # only rows on the page: a scan may hold thousands
+        return OpenMLTask.of(record.id, ol)
+
+    return [Row(None, "openml", str(r.id), partial(make, r)) for r in records]

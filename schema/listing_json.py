@@ -64,7 +64,7 @@ async def list_benchmarks(info: strawberry.Info, *, first: int | None, after: st
     if created_by:
         filters.append(_in("created_by", created_by))
     records = await loaders.benchmarks.load(filter_key(_all(filters)))
-    rows = [Row(r.created_at, "pytupli", r.id, Benchmark.of(r.id, loaders, r)) for r in records]
+    rows = [Row.of(r.created_at, "pytupli", r.id, Benchmark.of(r.id, loaders, r)) for r in records]
     return merge_page(rows, first=size, after=after)
 
 
@@ -81,7 +81,7 @@ async def list_episodes(info: strawberry.Info, *, first: int | None, after: str 
     if created_by:
         filters.append(_in("created_by", created_by))
     records = await loaders.episodes.load(filter_key(_all(filters)))
-    rows = [Row(r.created_at, "pytupli", r.id, Episode.of(r.id, loaders, r)) for r in records]
+    rows = [Row.of(r.created_at, "pytupli", r.id, Episode.of(r.id, loaders, r)) for r in records]
     return merge_page(rows, first=size, after=after)
 
 
@@ -89,4 +89,4 @@ async def pytupli_artifact_rows(info: strawberry.Info, benchmark_ids: Sequence[s
     loaders = info.context.loaders.pytupli
     flt = _in("benchmark_id", benchmark_ids) if benchmark_ids is not None else None
     records = await loaders.artifacts.load(filter_key(flt))
-    return [Row(r.created_at, "pytupli", r.id, PytupliArtifact.of(r.id, loaders, r)) for r in records]
+    return [Row.of(r.created_at, "pytupli", r.id, PytupliArtifact.of(r.id, loaders, r)) for r in records]

@@ -8,6 +8,7 @@ the backend URL and a hash of the caller's credential.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -30,12 +31,13 @@ from adapters.records import (
 from gateway.cache import RecordCache, credential_scope
 from gateway.errors import BackendUnavailableError, BadUserInputError, GatewayError
 from gateway.settings import Settings
-from schema.keyed import KeyedLoader, each
+from schema.keyed import KeyedLoader, MaybeAwaitable, QualifiedLoader, each
 
 __all__ = ["ListQuery", "Loaders", "OpenMLLoaders"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+A = TypeVar("A")
 
 SCAN_PAGE = {"run/list": LIST_PAGE, "evaluation/list": LIST_PAGE, "setup/list": 1000}
 
@@ -81,9 +83,14 @@ class OpenMLLoaders:
         mutable, immutable = settings.cache_ttl, settings.cache_ttl_immutable
 
         def make(kind: str, fetch: Callable[[list[Any]], Awaitable[Mapping[Any, Any]]], ttl: float,
-                 max_batch: int | None = None) -> KeyedLoader[Any, Any]:
-            return KeyedLoader(kind=kind, cache=cache, base_url=base, scope=self._scope, fetch=self._guard(fetch),
-                               ttl=ttl, batching=batching, max_batch_size=max_batch)
+                 max_batch: int | None = None, loader: type[KeyedLoader[Any, Any]] = KeyedLoader) -> Any:
+            return loader(kind=kind, cache=cache, base_url=base, scope=self._scope, fetch=self._guard(fetch),
+                          ttl=ttl, batching=batching, max_batch_size=max_batch)
+
+        # What this request's fields asked for, so the batch functions below pick the fewest calls.
+        self._measures_of: dict[int, set[str]] = {}  # run -> measures asked one by one (evaluation(measure:))
+        self._all_measures_of: set[int] = set()  # runs whose whole evaluation list is asked (evaluations)
+        self._flow_via_run: dict[int, int] = {}  # flow -> a run of it this request reached the flow through
 
         self.dataset_summary: KeyedLoader[int, DatasetSummaryRecord] = make(
             "dataset-summary", lambda ids: self._for("datasets").get_datasets(ids, self.api_key, request_id), mutable)
@@ -105,6 +112,9 @@ class OpenMLLoaders:
             "run", lambda ids: self._single(ids, self._c.get_run), mutable)
         self.evaluations: KeyedLoader[int, tuple[EvaluationRowRecord, ...]] = make(
             "evaluations", lambda ids: self._c.get_evaluations(ids, self.api_key, request_id), mutable)
+        self.evaluation: QualifiedLoader[tuple[EvaluationRowRecord, ...]] = make(
+            "evaluation", self._measured, mutable, loader=QualifiedLoader)
+        self.flow_name: KeyedLoader[int, tuple[str | None, str]] = make("flow-name", self._flow_names, immutable)
         self.setup: KeyedLoader[int, SetupRecord] = make(
             "setup", lambda ids: self._c.get_setups(ids, self.api_key, request_id), immutable, 1000)
         self.user: KeyedLoader[int, UserRecord] = make(
@@ -143,6 +153,97 @@ class OpenMLLoaders:
 
     async def _single(self, ids: list[int], get: Callable[..., Awaitable[V]]) -> dict[int, V | GatewayError]:
         return await each(sorted(set(ids)), lambda i: get(i, self.api_key, self.request_id))
+
+    def run_evaluations(self, run: int, fn: Callable[[tuple[EvaluationRowRecord, ...]], MaybeAwaitable[A]],
+                        ) -> MaybeAwaitable[A]:
+        """``fn`` of every aggregate evaluation row of ``run`` (``evaluation/list/run/...``, batched)."""
+        self._all_measures_of.add(run)
+        return self.evaluations.get(run, fn)
+
+    def want_evaluations(self, run: int) -> asyncio.Future[Any] | None:
+        """Look-ahead for ``run_evaluations``."""
+        self._all_measures_of.add(run)
+        return self.evaluations.want(run)
+
+    def run_measure(self, run: int, measure: str,
+                    fn: Callable[[tuple[EvaluationRowRecord, ...]], MaybeAwaitable[A]]) -> MaybeAwaitable[A]:
+        """``fn`` of the rows of one measure of ``run`` (none or one): from the run's whole evaluation list when
+        known, else batched per measure (``evaluation/list/function/<measure>/run/...``, a row per run)."""
+        hit, rows = self.evaluations.peek(run)
+        if hit and not isinstance(rows, BaseException):
+            return fn(tuple(r for r in rows or () if r.function == measure))
+        self._measures_of.setdefault(run, set()).add(measure)
+        return self.evaluation.get((run, measure), fn)
+
+    def prime_measure(self, row: EvaluationRowRecord) -> None:
+        """Seed ``run_measure`` with a row a list call already returned (runs ordered by that measure)."""
+        self._measures_of.setdefault(row.run_id, set()).add(row.function)
+        self.evaluation.prime((row.run_id, row.function), (row,))
+
+    def want_measure(self, run: int, measure: str) -> asyncio.Future[Any] | None:
+        """Look-ahead for ``run_measure``."""
+        if self.evaluations.peek(run)[0]:
+            return None
+        self._measures_of.setdefault(run, set()).add(measure)
+        return self.evaluation.want((run, measure))
+
+    def flow_name_via(self, flow: int, run: int, fn: Callable[[tuple[str | None, str]], MaybeAwaitable[A]],
+                      ) -> MaybeAwaitable[A]:
+        """``fn((name, version))`` of ``flow``, reached through ``run``: from that run's evaluation rows, which
+        this request loads anyway (they name the flow), else from ``flow/{id}``."""
+        self._flow_via_run.setdefault(flow, run)
+        return self.flow_name.get(flow, fn)
+
+    def want_flow_name(self, flow: int, run: int) -> asyncio.Future[Any] | None:
+        """Look-ahead for ``flow_name_via``."""
+        if self.flow.peek(flow)[0]:
+            return None
+        self._flow_via_run.setdefault(flow, run)
+        return self.flow_name.want(flow)
+
+    async def _measured(self, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Any]:
+        whole = frozenset(run for run, _ in keys if run in self._all_measures_of)
+        by_measure: dict[str, list[int]] = {}
+        for run, measure in keys:
+            if run not in whole:
+                by_measure.setdefault(measure, []).append(run)
+
+        async def rows(group: str | None) -> Mapping[int, tuple[EvaluationRowRecord, ...]]:
+            if group is None:  # the runs' whole lists are loaded for a sibling field anyway
+                runs = sorted(whole)
+                return dict(zip(runs, await self.evaluations.load_many(runs), strict=True))
+            return await self._c.get_evaluations(by_measure[group], self.api_key, self.request_id, measure=group)
+
+        got = await each(([None] if whole else []) + sorted(by_measure), rows)
+        out: dict[tuple[int, str], Any] = {}
+        for run, measure in keys:
+            found = got[None if run in whole else measure]
+            out[(run, measure)] = found if isinstance(found, GatewayError) else tuple(
+                r for r in found.get(run, ()) if r.function == measure)
+        return out
+
+    async def _flow_names(self, flows: list[int]) -> dict[int, Any]:
+        via = {flow: self._flow_via_run[flow] for flow in flows if flow in self._flow_via_run}
+
+        async def rows(run: int) -> tuple[EvaluationRowRecord, ...]:
+            measures = self._measures_of.get(run)
+            if run in self._all_measures_of or not measures:
+                return await self.evaluations.load(run)
+            return await self.evaluation.load((run, min(measures)))
+
+        by_run = await each(sorted(set(via.values())), rows)
+        out: dict[int, Any] = {}
+        for flow, run in via.items():
+            found = by_run[run]
+            named: tuple[str, str] | None = None
+            if not isinstance(found, GatewayError):
+                named = next((n for r in found if r.flow_id == flow and (n := r.flow_name_and_version())), None)
+            if named is not None:
+                out[flow] = named
+        records = await each([flow for flow in flows if flow not in out], self.flow.load)
+        for flow, record in records.items():
+            out[flow] = record if isinstance(record, GatewayError) else (record.name, record.version or "")
+        return out
 
     async def _procedures(self, keys: list[str]) -> dict[str, dict[int, EstimationProcedureRecord]]:
         rows = await self._for("tasks").list_estimation_procedures(self.api_key, self.request_id)
@@ -211,11 +312,13 @@ class OpenMLLoaders:
         backend: in this request's loaders, in the shared cache, and on every other replica."""
         kinds = {
             "dataset": ("dataset", "dataset-summary", "features", "qualities"), "task": ("task", "task-summary"),
-            "flow": ("flow",), "run": ("run", "run-summary", "evaluations"), "setup": ("setup",),
+            "flow": ("flow", "flow-name"), "run": ("run", "run-summary", "evaluations", "evaluation"),
+            "setup": ("setup",),
         }[kind]
         await self._cache.invalidate_entity(self._base, kinds, native)
         for loader in (self.dataset, self.dataset_summary, self.features, self.qualities, self.task,
-                       self.task_summary, self.flow, self.run, self.run_summary, self.evaluations, self.setup):
+                       self.task_summary, self.flow, self.flow_name, self.run, self.run_summary, self.evaluations,
+                       self.evaluation, self.setup):
             if loader.kind in kinds:
                 loader.forget(native)
         self.scans.forget_all()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -96,13 +97,13 @@ def page_newest_first(
     Returns ``([(cursor, row)], has_next, has_previous)``. Cursors hold the last key seen (keyset), so
     pages stay stable when rows are added before them.
     """
-    ordered = sorted({key(r): r for r in rows}.values(), key=key, reverse=True)
-    start = 0
+    by_key = {key(r): r for r in rows}
+    ascending = sorted(by_key)  # ints: a C sort, then only the page's rows are touched (lists run to thousands)
+    end = len(ascending)
     if after is not None:
         position = decode_cursor(after, prefix)
         if not position.lstrip("-").isdigit():
             raise BadUserInputError(f"Invalid cursor {after!r} for this list.")
-        last = int(position)
-        start = next((i for i, r in enumerate(ordered) if key(r) < last), len(ordered))
-    window = ordered[start : start + first]
-    return [(encode_cursor(prefix, key(r)), r) for r in window], start + first < len(ordered), start > 0
+        end = bisect.bisect_left(ascending, int(position))  # the keys below the cursor's
+    window = ascending[max(0, end - first) : end][::-1]
+    return [(encode_cursor(prefix, k), by_key[k]) for k in window], end > first, end < len(ascending)

@@ -8,12 +8,20 @@ from typing import Any
 
 import strawberry
 
-from adapters.records import RunRecord
+from adapters.records import RunRecord, RunSummaryRecord
 from gateway.errors import BadUserInputError, NotFoundError
 from gateway.ids import parse_global_id, parse_int_id
 from schema.context_access import openml
 from schema.filters import ArtifactFilter, DatasetFilter, FlowFilter, RunFilter, RunOrder, TaskFilter
-from schema.listing import list_datasets, list_flows, list_runs, list_tasks, openml_run_rows, openml_task_rows
+from schema.listing import (
+    list_datasets,
+    list_flows,
+    list_runs,
+    list_tasks,
+    look_ahead_runs,
+    openml_run_rows,
+    openml_task_rows,
+)
 from schema.listing_json import gather_rows
 from schema.merge import Row, merge_page
 from schema.pagination import Connection, page_size
@@ -173,7 +181,11 @@ class Query(SourcesQuery):
             v6_tasks = tasks_by_source.get("vantage6") if tasks_by_source is not None else None
             sources["vantage6"] = lambda: vantage6_run_rows(info, v6_tasks)
         rows = await gather_rows(info, sources)
-        return merge_page(rows, first=page_size(info, first), after=after)
+        page = merge_page(rows, first=page_size(info, first), after=after)
+        ol = openml(info)
+        listed = [ol.run_summary.peek(e.node.native)[1] for e in page.edges if isinstance(e.node, OpenMLRun)]
+        await look_ahead_runs(info, [r for r in listed if isinstance(r, RunSummaryRecord)])
+        return page
 
     @strawberry.field(description="An OpenML setup by global id (openml:setup:12).")
     async def setup(self, info: strawberry.Info, id: strawberry.ID) -> Setup | None:
@@ -205,7 +217,7 @@ class Query(SourcesQuery):
             ids = sorted(set(run_ids))
             runs, summaries = await asyncio.gather(ol.run.load_many(ids), ol.run_summary.load_many(ids))
             uploaded = {s.id: s.upload_time for s in summaries}
-            return [Row(uploaded.get(r.id), "openml", f"{r.id}/{file.file_id}",
+            return [Row.of(uploaded.get(r.id), "openml", f"{r.id}/{file.file_id}",
                         OpenMLRunFile.of(r.id, file.file_id, ol)) for r in runs for file in r.output_files]
 
         sources = artifact_sources(info, sources=f.sources, run_ids=run_ids or None, model_ids=f.model_ids,
@@ -213,7 +225,7 @@ class Query(SourcesQuery):
         rows = await gather_rows(info, sources)
         if f.kinds is not None:
             wanted = set(f.kinds)
-            kinds = await asyncio.gather(*(_kind_of(row.node) for row in rows))
+            kinds = await asyncio.gather(*(_kind_of(row.make()) for row in rows))
             rows = [row for row, kind in zip(rows, kinds, strict=True) if kind in wanted]
         return merge_page(rows, first=size, after=after)
 

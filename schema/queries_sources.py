@@ -155,7 +155,7 @@ class SourcesQuery:
         records = await v6.collaborations.load(())
         for r in records:
             v6.collaboration.prime(r.id, r)
-        rows = [Row(None, "vantage6", str(r.id), Collaboration.of(r.id, v6)) for r in records]
+        rows = [Row.of(None, "vantage6", str(r.id), Collaboration.of(r.id, v6)) for r in records]
         return merge_page(rows, first=page_size(info, first), after=after)
 
     @strawberry.field(description="A vantage6 organization by global id.")
@@ -170,7 +170,7 @@ class SourcesQuery:
         records = await v6.organizations.load(())
         for r in records:
             v6.organization.prime(r.id, r)
-        rows = [Row(None, "vantage6", str(r.id), Organization.of(r.id, v6)) for r in records]
+        rows = [Row.of(None, "vantage6", str(r.id), Organization.of(r.id, v6)) for r in records]
         return merge_page(rows, first=page_size(info, first), after=after)
 
     @strawberry.field(description="A pytupli benchmark by global id (pytupli:benchmark:<id>).")
@@ -208,7 +208,7 @@ async def mlte_artifact_rows(info: strawberry.Info, model_ids: Sequence[str] | N
                 page = await loaders.pages.load((model.identifier, version, 100, offset))
                 for record in page.items:
                     node = MLTEArtifact.from_record(record, loaders)
-                    rows[node.native_id] = Row(record.timestamp, "mlte", node.native_id, node)
+                    rows[node.native_id] = Row.of(record.timestamp, "mlte", node.native_id, node)
                 if not page.has_more:
                     break
                 offset += 100

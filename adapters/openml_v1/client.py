@@ -307,12 +307,16 @@ class OpenMLV1Client:
 
     async def get_evaluations(
         self, run_ids: Sequence[int], api_key: str | None = None, request_id: str | None = None,
+        *, measure: str | None = None,
     ) -> dict[int, tuple[EvaluationRowRecord, ...]]:
-        """Return every aggregate evaluation of each run via ``evaluation/list/run/...``."""
+        """Return every aggregate evaluation of each run via ``evaluation/list/run/...``; with ``measure``,
+        only that measure's (``evaluation/list/function/<measure>/run/...``: one row per run, not one per
+        measure)."""
         rows: dict[int, list[EvaluationRowRecord]] = {i: [] for i in set(run_ids)}
         chunks = _chunks(run_ids, self.batch_size)
         pages = await asyncio.gather(*(
-            self.list_evaluations(ListQuery.of(run=chunk), limit=LIST_PAGE, api_key=api_key, request_id=request_id)
+            self.list_evaluations(ListQuery.of(function=measure, run=chunk), limit=LIST_PAGE, api_key=api_key,
+                                  request_id=request_id)
             for chunk in chunks
         ))
         for page in pages:

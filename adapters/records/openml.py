@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,7 @@ __all__ = [
 
 record = dataclass(frozen=True, slots=True, kw_only=True)
 T = TypeVar("T")
+_FULL_NAME = re.compile(r"^(.*)\((\d+(?:\.\d+)?)\)$", re.S)  # a flow's name(version)
 
 
 @record
@@ -392,6 +394,11 @@ class EvaluationRowRecord:
     upload_time: datetime | None = None
     array_data: Any = None
     per_fold: tuple[FoldValueRecord, ...] = ()
+
+    def flow_name_and_version(self) -> tuple[str, str] | None:
+        """The flow's name and version from ``flow_name``, which OpenML lists as ``name(version)``."""
+        match = _FULL_NAME.match(self.flow_name or "")
+        return (match.group(1), match.group(2)) if match is not None else None
 
 
 @record

@@ -51,12 +51,14 @@ class Dataset(Node):
     native_id: str
     native: strawberry.Private[int]
     _l: strawberry.Private[Any]
+    listed_name: strawberry.Private[str | None] = None
 
     @classmethod
-    def of(cls, did: int, loaders: OpenMLLoaders) -> Dataset:
-        """Return the (lazy) Dataset with native id ``did`` for this request's loaders."""
+    def of(cls, did: int, loaders: OpenMLLoaders, name: str | None = None) -> Dataset:
+        """Return the (lazy) Dataset with native id ``did`` for this request's loaders; ``name`` is its name when
+        a row that listed it gave one (``task/list`` rows name their dataset), so ``name`` costs no call."""
         return cls(id=strawberry.ID(global_id("openml", "dataset", did)), source=Source.OPENML,
-                   native_id=str(did), native=did, _l=loaders)
+                   native_id=str(did), native=did, _l=loaders, listed_name=name)
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID, info: strawberry.Info) -> Dataset:
@@ -70,6 +72,8 @@ class Dataset(Node):
 
     @strawberry.field(graphql_type=str | None)
     def name(self) -> MaybeAwaitable[str | None]:
+        if self.listed_name is not None:
+            return self.listed_name
         return self._summary(lambda d: d.name)
 
     @strawberry.field(graphql_type=int)

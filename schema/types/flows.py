@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -12,7 +11,7 @@ import strawberry
 from adapters.records import FlowRecord, FlowSummaryRecord
 from gateway.ids import global_id, parse_int_id
 from schema.context_access import openml
-from schema.keyed import MaybeAwaitable, then
+from schema.keyed import MaybeAwaitable
 from schema.pagination import Connection
 from schema.types.base import Node, Run, Source
 
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["Flow", "FlowComponent", "FlowParameter"]
 
 T = TypeVar("T")
-_FULL_NAME = re.compile(r"^(.*)\((\d+(?:\.\d+)?)\)$", re.S)
 
 
 @strawberry.type(description="A hyperparameter a flow declares.")
@@ -57,23 +55,14 @@ class Flow(Node):
         return cls(id=strawberry.ID(global_id("openml", "flow", fid)), source=Source.OPENML, native_id=str(fid),
                    native=fid, _l=loaders, listed=listed, via_run=via_run)
 
-    def _named(self, pick: Callable[[tuple[str, str]], T], fallback: Callable[[FlowRecord], T]) -> MaybeAwaitable[T]:
+    def _named(self, pick: Callable[[tuple[str | None, str]], T], fallback: Callable[[FlowRecord], T],
+               ) -> MaybeAwaitable[T]:
         """A name field: from the flow when this request already has it, else from the evaluation rows of the
-        run it was reached through (``evaluation/list`` is batched and names the flow ``name(version)``), else
-        from ``flow/{id}``."""
+        run it was reached through (batched, and they name the flow ``name(version)``), else ``flow/{id}``."""
         hit, record = self._l.flow.peek(self.native)
         if self.via_run is None or (hit and not isinstance(record, BaseException)):
             return self._full(fallback)
-
-        def from_rows(rows: tuple[Any, ...]) -> MaybeAwaitable[T]:
-            for row in rows:
-                if row.flow_id == self.native and row.flow_name:
-                    match = _FULL_NAME.match(row.flow_name)
-                    if match is not None:
-                        return pick((match.group(1), match.group(2)))
-            return self._full(fallback)
-
-        return then(self._l.evaluations.get(self.via_run, lambda rows: rows), from_rows)
+        return self._l.flow_name_via(self.native, self.via_run, pick)
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID, info: strawberry.Info) -> Flow:

@@ -92,7 +92,7 @@ class Benchmark(Node):
                         after: str | None = None) -> Connection[Artifact]:
         size = page_size(info, first)
         records = await self._l.artifacts.load(self._l.by_benchmark(self.native_id))
-        rows = [Row(r.created_at, "pytupli", r.id, PytupliArtifact.of(r.id, self._l, r)) for r in records]
+        rows = [Row.of(r.created_at, "pytupli", r.id, PytupliArtifact.of(r.id, self._l, r)) for r in records]
         return merge_page(rows, first=size, after=after)
 
 

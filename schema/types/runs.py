@@ -7,18 +7,21 @@ Fields answer synchronously when the record is already known (see ``schema.keyed
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField
 
 from adapters.records import EvaluationRecord, EvaluationRowRecord, RunFileRecord, RunRecord, RunSummaryRecord
 from gateway.errors import BadUserInputError, NotFoundError
 from gateway.ids import global_id, parse_global_id, parse_int_id
 from schema.context_access import openml
 from schema.keyed import MaybeAwaitable, then
+from schema.lookahead import fields_of
 from schema.types.base import Artifact, Node, Run, Source
 from schema.types.flows import Flow
 from schema.types.tasks import OpenMLTask
@@ -58,7 +61,8 @@ class Evaluation:
                                lambda run: fn(next((e for e in run.evaluations if e.measure == self.measure), None)))
 
     @strawberry.field(graphql_type=list[FoldValue],
-                      description="Per-fold values (read from the full run, only when selected).")
+                      description="Per-fold values (read from the full run, only when selected: evaluation/list's "
+                                  "per_fold variant flattens the folds without their repeat and fold numbers).")
     def per_fold(self) -> MaybeAwaitable[list[FoldValue]]:
         return self._detail(lambda d: [] if d is None else [
             FoldValue(repeat=f.repeat, fold=f.fold, value=f.value) for f in d.per_fold])
@@ -254,8 +258,8 @@ class OpenMLRun(Run):
         def of_task(task_id: int | None) -> MaybeAwaitable[Dataset | None]:
             if task_id is None:
                 return None
-            return self._l.task_summary.get(
-                task_id, lambda t: Dataset.of(t.dataset_id, self._l) if t.dataset_id is not None else None)
+            return self._l.task_summary.get(task_id, lambda t: Dataset.of(t.dataset_id, self._l, t.dataset_name)
+                                            if t.dataset_id is not None else None)
 
         return then(self._summary(lambda r: r.task_id), of_task)
 
@@ -291,17 +295,17 @@ class OpenMLRun(Run):
                       description="Aggregate evaluations (batched through evaluation/list); `measures` filters.")
     def evaluations(self, measures: list[str] | None = None) -> MaybeAwaitable[list[Evaluation]]:
         wanted = set(measures) if measures is not None else None
-        return self._l.evaluations.get(self.native, lambda rows: [
+        return self._l.run_evaluations(self.native, lambda rows: [
             Evaluation.of(row, self._l) for row in rows if wanted is None or row.function in wanted])
 
     @strawberry.field(graphql_type=Evaluation | None,
-                      description="One evaluation measure, or null when the run has none of that name.")
+                      description="One evaluation measure, or null when the run has none of that name (batched per "
+                                  "measure through evaluation/list/function/<measure>).")
     def evaluation(self, measure: str) -> MaybeAwaitable[Evaluation | None]:
         def pick(rows: tuple[EvaluationRowRecord, ...]) -> Evaluation | None:
-            row = next((r for r in rows if r.function == measure), None)
-            return Evaluation.of(row, self._l) if row is not None else None
+            return Evaluation.of(rows[0], self._l) if rows else None
 
-        return self._l.evaluations.get(self.native, pick)
+        return self._l.run_measure(self.native, measure, pick)
 
     @strawberry.field(graphql_type=list[OpenMLRunFile], description="Files the run produced.")
     def files(self) -> MaybeAwaitable[list[OpenMLRunFile]]:
@@ -315,3 +319,36 @@ def parse_run_file_id(value: str) -> tuple[int, int]:
     if not (run.isdigit() and file.isdigit()):
         raise BadUserInputError(f"Invalid id {value!r}: expected openml:runfile:<run id>/<file id>.")
     return int(run), int(file)
+
+
+RUN_TYPES = frozenset({"OpenMLRun", "Run", "Node"})  # type conditions a selection on an OpenML run may carry
+_RECORD_FIELDS = frozenset({"evaluationError", "tags", "setupString", "parameterSettings", "files"})  # run/{id}
+_FREE = frozenset({"id", "source", "nativeId", "__typename"})  # known from the id alone
+_FLOW_NAMES = frozenset({"name", "version", "fullName"})
+_FOLD_FIELDS = frozenset({"perFold", "stdev"})  # Evaluation fields read from the full run
+
+
+def want_for_runs(loaders: OpenMLLoaders, runs: Sequence[RunSummaryRecord],
+                  selected: Sequence[SelectedField]) -> list[asyncio.Future[Any]]:
+    """Look-ahead for a page of runs (``schema.lookahead``): ask now, in one batch per loader, for what the
+    ``selected`` fields of ``runs`` will need; return the pending loads."""
+    asks: list[asyncio.Future[Any] | None] = []
+    for field in selected:
+        inner = {f.name for f in fields_of(field.selections)} - _FREE
+        if field.name in _RECORD_FIELDS:
+            asks += [loaders.run.want(r.id) for r in runs]
+        elif field.name == "flow" and inner:
+            flows = [(r.flow_id, r.id) for r in runs if r.flow_id is not None]
+            if inner <= _FLOW_NAMES:
+                asks += [loaders.want_flow_name(flow, run) for flow, run in flows]
+            else:
+                asks += [loaders.flow.want(flow) for flow, _run in flows]
+        elif (field.name == "task" and inner) or field.name == "dataset":
+            asks += [loaders.task_summary.want(r.task_id) for r in runs if r.task_id is not None]
+        elif field.name == "evaluation" and isinstance(field.arguments.get("measure"), str):
+            asks += [loaders.want_measure(r.id, field.arguments["measure"]) for r in runs]
+        elif field.name == "evaluations":
+            asks += [loaders.want_evaluations(r.id) for r in runs]
+        if field.name in ("evaluation", "evaluations") and inner & _FOLD_FIELDS:
+            asks += [loaders.run.want(r.id) for r in runs]  # per-fold values come from run/{id}
+    return [ask for ask in asks if ask is not None]

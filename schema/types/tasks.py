@@ -85,7 +85,8 @@ class OpenMLTask(Task):
     def dataset(self) -> MaybeAwaitable[Dataset | None]:
         from schema.types.datasets import Dataset
 
-        return self._summary(lambda t: Dataset.of(t.dataset_id, self._l) if t.dataset_id is not None else None)
+        return self._summary(
+            lambda t: Dataset.of(t.dataset_id, self._l, t.dataset_name) if t.dataset_id is not None else None)
 
     @strawberry.field(graphql_type=str | None)
     def target_name(self) -> MaybeAwaitable[str | None]:

@@ -151,7 +151,7 @@ class Vantage6Node(Node):
 
 def task_row(record: Vantage6TaskRecord, loaders: Any) -> Row[Any]:
     loaders.task.prime(record.id, record)
-    return Row(record.created_at, "vantage6", str(record.id), Vantage6Task.of(record.id, loaders))
+    return Row.of(record.created_at, "vantage6", str(record.id), Vantage6Task.of(record.id, loaders))
 
 
 @strawberry.federation.type(keys=["id"], description="A vantage6 federated task: one algorithm run at many stations.")
@@ -218,7 +218,7 @@ class Vantage6Task(Task):
 
 def run_row(record: Vantage6RunRecord, task: Vantage6TaskRecord | None, loaders: Any) -> Row[Any]:
     loaders.run.prime(record.id, record)
-    return Row(task.created_at if task else None, "vantage6", str(record.id), Vantage6Run.of(record.id, loaders))
+    return Row.of(task.created_at if task else None, "vantage6", str(record.id), Vantage6Run.of(record.id, loaders))
 
 
 @strawberry.federation.type(keys=["id"], description="One organization's execution of a vantage6 task.")

@@ -226,10 +226,10 @@ async def test_entities_nested_fields_cost_one_call_per_kind_per_level(
     rows = body["data"]["_entities"]
     assert len(rows) == 30 and all(r["flow"]["name"] and r["dataset"]["name"] for r in rows)
     counts = Counter(_endpoint(c) for c in _calls(openml_emulator))
-    # level 1: the runs and their evaluations (whose rows also name each run's flow); level 2: tasks (name,
-    # dataset id); level 3: datasets. Flows reached through runs cost no flow/{id} call.
-    assert counts == {"run/list/run": 1, "evaluation/list/run": 1, "task/list/task_id": 1,
-                      "data/list/data_id": 1}, counts
+    # level 1: the runs and their predictive accuracy (one row per run, which also names the run's flow);
+    # level 2: tasks (name, dataset id and dataset name). Flows reached through runs cost no flow/{id} call,
+    # datasets reached through tasks no data/list call.
+    assert counts == {"run/list/run": 1, "evaluation/list/function": 1, "task/list/task_id": 1}, counts
 
 
 async def test_entities_bad_and_unknown_ids_fail_alone(gateway: RunningGateway, sample: Sample,

@@ -8,9 +8,9 @@ from bench import leaderboard
 def test_bench_leaderboard_smoke_counts_calls() -> None:
     result = leaderboard.run(latency_ms=0.0, n=10, repeats=1)
     assert result["gateway_warm_calls"] == 0
-    # run/list (the three tasks' runs) + task/list + data/list + evaluation/list; flow names come from the
-    # evaluation rows, so distinct flows cost nothing more
-    assert result["gateway_cold_calls"] == 4
+    # run/list (the three tasks' runs) + task/list (task and dataset names) + evaluation/list of the one
+    # measure (its rows also name each run's flow, so distinct flows cost nothing more)
+    assert result["gateway_cold_calls"] == 3
     assert result["gateway_unbatched_calls"] > 5 * result["gateway_cold_calls"]
     assert result["openml_python_calls"] > 10 + result["distinct_flows"]  # a get per run and per flow, at least
 
@@ -29,8 +29,8 @@ def test_bench_suite_smoke_runs_every_scenario() -> None:
     results = {r["scenario"]: r for r in json.loads((root / "bench" / "results.json").read_text())}
     assert set(results) >= {"leaderboard", "dataset_page", "throughput", "normalization", "scaling", "startup",
                             "federated"}
-    assert results["leaderboard"]["gateway_cold_calls"] == 4
-    assert [p["calls"] for p in results["scaling"]["points"]] == [4, 4]  # 10 and 100 rows: the same calls
+    assert results["leaderboard"]["gateway_cold_calls"] == 3
+    assert [p["calls"] for p in results["scaling"]["points"]] == [3, 3]  # 10 and 100 rows: the same calls
     page = results["dataset_page"]
     # one summary list, the description, features, qualities, the tasks' list, each shown task's description
     # (no batch endpoint for full tasks), the procedures, each task's ordered runs, and their evaluations

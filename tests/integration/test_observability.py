@@ -59,8 +59,7 @@ async def test_traces_one_span_per_operation_with_backend_children(openml_emulat
     backend = [s for s in spans if s.name.startswith("openml ")]
     assert len(backend) == len(openml_emulator.state.calls)
     assert all(s.parent is not None and s.parent.span_id == operations[0].context.span_id for s in backend)
-    assert {s.attributes["gateway.endpoint"] for s in backend} == {"run/list", "task/list", "data/list",
-                                                                   "evaluation/list"}
+    assert {s.attributes["gateway.endpoint"] for s in backend} == {"run/list", "task/list", "evaluation/list"}
 
 
 async def test_request_id_is_sent_to_every_backend_call(openml_emulator: RunningEmulator) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,9 @@ async def gateway(openml_emulator: RunningEmulator) -> AsyncIterator[RunningGate
     async with running_gateway(settings_for(openml_emulator.url)) as gw:
         openml_emulator.state.reset_calls()
         yield gw
+
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 def _calls(emulator: RunningEmulator) -> list[str]:
@@ -165,7 +169,8 @@ async def test_run_with_evaluations_files_setup_and_uploader(gateway: RunningGat
 async def test_leaderboard_call_count_is_batched(gateway: RunningGateway, openml_emulator) -> None:
     """runs(first: 50) with task { dataset { name } }, flow { name } and evaluations: at most 5 calls plus one
     per distinct flow (flows have no batch filter), never one per run. Flow names come from the batched
-    evaluation rows (which name each run's flow), so no flow/{id} call is needed at all."""
+    evaluation rows (which name each run's flow), so no flow/{id} call is needed at all; dataset names come
+    from the task list rows (which name each task's dataset), so no data/list call either."""
     body = await gateway.query("""{ runs(filter: {taskIds: ["openml:task:31"]}, first: 50) { edges { node {
         id ... on OpenMLRun { flow { id name } task { ... on OpenMLTask { dataset { name } } }
         evaluations { measure value arrayData } } } } } }""")
@@ -175,10 +180,10 @@ async def test_leaderboard_call_count_is_batched(gateway: RunningGateway, openml
     flows = {e["node"]["flow"]["id"] for e in edges}
     calls = _calls(openml_emulator)
     kinds = [p if p.startswith("flow/") else "/".join(p.split("/")[:2]) for p in calls]
-    assert sorted(k for k in kinds if not k.startswith("flow/")) == [
-        "data/list", "evaluation/list", "run/list", "task/list"]
+    assert sorted(k for k in kinds if not k.startswith("flow/")) == ["evaluation/list", "run/list", "task/list"]
     assert not [k for k in kinds if k.startswith("flow/")]
-    assert len(calls) == 4 <= 5 + len(flows)
+    assert len(calls) == 3 <= 5 + len(flows)
+    assert not any(p.startswith("evaluation/list/function") for p in calls)  # `evaluations` wants every measure
     sample = sorted(flows)[:3]
     named = {e["node"]["flow"]["id"]: e["node"]["flow"]["name"] for e in edges}
     direct = await gateway.query("{ " + " ".join(f'f{i}: flow(id: "{f}") {{ id name }}' for i, f in enumerate(sample))
@@ -193,12 +198,18 @@ async def test_leaderboard_call_count_is_batched(gateway: RunningGateway, openml
 async def test_best_runs_ordered_by_measure(gateway: RunningGateway, openml_emulator) -> None:
     query = """query($after: String) { runs(filter: {taskIds: ["openml:task:31"]}, first: 10, after: $after,
         orderBy: {measure: "predictive_accuracy", direction: DESC}) { pageInfo { hasNextPage endCursor }
-        edges { node { ... on OpenMLRun { evaluation(measure: "predictive_accuracy") { value } } } } } }"""
+        edges { node { ... on OpenMLRun { flow { name } evaluation(measure: "predictive_accuracy") { value } } } } }
+    }"""
     page1 = (await gateway.query(query))["data"]["runs"]
     page2 = (await gateway.query(query, {"after": page1["pageInfo"]["endCursor"]}))["data"]["runs"]
     values = [e["node"]["evaluation"]["value"] for e in page1["edges"] + page2["edges"]]
     assert len(values) == 20 and values == sorted(values, reverse=True)
-    assert any("sort_order/desc" in p for p in _calls(openml_emulator))
+    assert all(e["node"]["flow"]["name"] for e in page1["edges"] + page2["edges"])
+    # one ordered evaluation list per page: its rows are the runs, their values and their flows' names
+    calls = _calls(openml_emulator)
+    assert len(calls) == 2 and all(p.startswith("evaluation/list/task/31/function/predictive_accuracy/")
+                                   for p in calls)
+    assert all("sort_order/desc" in p for p in calls)
 
 
 async def test_runs_pagination_is_stable_and_disjoint(gateway: RunningGateway) -> None:
@@ -264,3 +275,93 @@ async def test_invalid_caller_key_is_unauthenticated(gateway: RunningGateway) ->
     (error,) = _errors(body)
     assert error["extensions"] == {"code": "UNAUTHENTICATED", "backend": "openml", "backendCode": "103"}
     assert "bogus" not in str(body)
+
+
+async def test_one_measure_costs_one_row_per_run_and_names_the_flows(gateway: RunningGateway, openml_emulator) -> None:
+    """`evaluation(measure:)` asks `evaluation/list/function/<measure>/run/...` (a row per run, not one per
+    measure); those rows also name each run's flow. The same values as the run's whole evaluation list."""
+    query = """{ runs(filter: {taskIds: ["openml:task:31"]}, first: 30) { edges { node { id ... on OpenMLRun {
+        flow { id name version fullName } evaluation(measure: "predictive_accuracy") { measure value } } } } } }"""
+    body = await gateway.query(query)
+    assert not _errors(body)
+    calls = _calls(openml_emulator)
+    assert ["/".join(p.split("/")[:2]) for p in calls] == ["run/list", "evaluation/list"]
+    assert calls[1].startswith("evaluation/list/function/predictive_accuracy/run/")
+    assert len(calls[1].split("/run/")[1].split("/")[0].split(",")) == 30
+    nodes = [e["node"] for e in body["data"]["runs"]["edges"]]
+    assert all(n["evaluation"]["measure"] == "predictive_accuracy" for n in nodes)
+    assert all(n["flow"]["fullName"] == f'{n["flow"]["name"]}({n["flow"]["version"]})' for n in nodes)
+    whole = await gateway.query(query.replace('evaluation(measure: "predictive_accuracy") { measure value }',
+                                              "evaluations { measure value }"))
+    by_run = {e["node"]["id"]: {ev["measure"]: ev["value"] for ev in e["node"]["evaluations"]}
+              for e in whole["data"]["runs"]["edges"]}
+    assert {n["id"]: n["evaluation"]["value"] for n in nodes} == {
+        i: measures["predictive_accuracy"] for i, measures in by_run.items()}
+    openml_emulator.state.reset_calls()
+    assert await gateway.query(query) == body and _calls(openml_emulator) == []  # warm: flow names cached too
+
+
+async def test_a_measure_no_run_has_is_null_and_flow_names_fall_back(gateway: RunningGateway, openml_emulator) -> None:
+    """No row for the measure ("no results" from OpenML): every evaluation is null, and flow names come from
+    `flow/{id}`, one call per distinct flow, with the same names the flows have."""
+    body = await gateway.query("""{ runs(filter: {taskIds: ["openml:task:31"]}, first: 10) { edges { node {
+        ... on OpenMLRun { flow { id name } evaluation(measure: "no_such_measure") { value } } } } } }""")
+    assert not _errors(body)
+    nodes = [e["node"] for e in body["data"]["runs"]["edges"]]
+    assert all(n["evaluation"] is None for n in nodes)
+    flows = {n["flow"]["id"] for n in nodes}
+    calls = _calls(openml_emulator)
+    assert sorted(p for p in calls if p.startswith("flow/")) == sorted(f"flow/{f.split(':')[2]}" for f in flows)
+    assert len(calls) == 2 + len(flows)
+    direct = await gateway.query("{ " + " ".join(f'f{i}: flow(id: "{f}") {{ id name }}' for i, f in enumerate(flows))
+                                 + " }")
+    assert {v["id"]: v["name"] for v in direct["data"].values()} == {n["flow"]["id"]: n["flow"]["name"] for n in nodes}
+
+
+async def test_whole_list_and_one_measure_share_one_call(gateway: RunningGateway, openml_emulator) -> None:
+    body = await gateway.query("""{ runs(filter: {taskIds: ["openml:task:31"]}, first: 20) { edges { node {
+        ... on OpenMLRun { flow { name } evaluations { measure value }
+        evaluation(measure: "predictive_accuracy") { value } } } } } }""")
+    assert not _errors(body)
+    calls = [p for p in _calls(openml_emulator) if p.startswith("evaluation/list")]
+    assert len(calls) == 1 and not calls[0].startswith("evaluation/list/function")
+    for edge in body["data"]["runs"]["edges"]:
+        node = edge["node"]
+        accuracy = next(e["value"] for e in node["evaluations"] if e["measure"] == "predictive_accuracy")
+        assert node["evaluation"]["value"] == accuracy
+
+
+async def test_look_ahead_follows_variables_aliases_and_skip(gateway: RunningGateway, openml_emulator) -> None:
+    """The page's loads are asked before the page completes, from the selection as executed: a variable's
+    measure, one call per aliased measure, nothing for a skipped field; never a call the fields would not make."""
+    query = """query($m: String!, $skip: Boolean!) { runs(filter: {taskIds: ["openml:task:31"]}, first: 15) {
+        edges { node { ... on OpenMLRun { a: evaluation(measure: $m) @skip(if: $skip) { value }
+        b: evaluation(measure: "area_under_roc_curve") { value } } } } } }"""
+    body = await gateway.query(query, {"m": "predictive_accuracy", "skip": False})
+    assert not _errors(body)
+    measures = sorted(p.split("/")[3] for p in _calls(openml_emulator) if p.startswith("evaluation/list"))
+    assert measures == ["area_under_roc_curve", "predictive_accuracy"]
+    assert all(e["node"]["a"]["value"] != e["node"]["b"]["value"] for e in body["data"]["runs"]["edges"])
+    openml_emulator.state.reset_calls()
+    async with running_gateway(settings_for(openml_emulator.url)) as cold:
+        skipped = await cold.query(query, {"m": "f1", "skip": True})
+    assert not _errors(skipped) and all("a" not in e["node"] for e in skipped["data"]["runs"]["edges"])
+    measures = [p.split("/")[3] for p in _calls(openml_emulator) if p.startswith("evaluation/list")]
+    assert measures == ["area_under_roc_curve"]
+
+
+async def test_readme_leaderboard_costs_what_the_readme_says(gateway: RunningGateway, openml_emulator) -> None:
+    """The README's first query: 2 calls per page without perFold (the ordered evaluation list and task/list),
+    and one run/{id} per run for perFold (the per-fold list variant loses the repeat and fold numbers)."""
+    query = README.split("```graphql\n", 1)[1].split("```", 1)[0]
+    assert "perFold { repeat fold value }" in query and "first: 50" in query
+    body = await gateway.query(query.replace(" perFold { repeat fold value }", ""))
+    assert not _errors(body) and len(body["data"]["runs"]["edges"]) == 50
+    assert sorted("/".join(p.split("/")[:2]) for p in _calls(openml_emulator)) == ["evaluation/list", "task/list"]
+    openml_emulator.state.reset_calls()
+    async with running_gateway(settings_for(openml_emulator.url)) as cold:
+        body = await cold.query(query)
+    assert not _errors(body)
+    calls = _calls(openml_emulator)
+    assert len([p for p in calls if p.startswith("run/")]) == 50 and len(calls) == 52
+    assert all(len(e["node"]["evaluation"]["perFold"]) == 10 for e in body["data"]["runs"]["edges"])

@@ -107,3 +107,17 @@ async def test_cache_invalidate_by_predicate() -> None:
     assert cache.invalidate(lambda k: k == "a") == 1
     await cache.load_many(["a", "b"], backend.fetch, lambda _v: 60)
     assert backend.calls[-1] == ["a"]
+
+
+async def test_cache_invalidating_a_kind_drops_every_qualified_kind_of_that_entity() -> None:
+    """``evaluation:<measure>`` belongs to the ``evaluation`` family: invalidating run 5's ``evaluation`` drops
+    each measure of run 5, and nothing of run 6 or of other kinds."""
+    cache, backend = RecordCache(), Backend()
+    base = "http://x/api/v1/xml"
+    keys = [record_key(base, "public", kind, native) for kind, native in [
+        ("evaluation:predictive_accuracy", 5), ("evaluation:area_under_roc_curve", 5),
+        ("evaluation:predictive_accuracy", 6), ("evaluations", 5), ("evaluationsx", 5)]]
+    await cache.load_many(keys, backend.fetch, lambda _v: 60)
+    await cache.invalidate_entity(base, ("evaluation",), 5)
+    await cache.load_many(keys, backend.fetch, lambda _v: 60)
+    assert backend.calls[-1] == keys[:2]
