@@ -13,6 +13,7 @@ from strawberry.types import ExecutionContext
 from gateway.errors import GatewayError
 from schema.errors import GatewayErrorFormatter
 from schema.ftv1 import FederatedTracing
+from schema.lean import lean_resolvers
 from schema.limits import QueryLimits
 from schema.mutations import Mutation
 from schema.parsing import SafeParserCache
@@ -57,8 +58,10 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return GatewaySchema(query=Query, mutation=Mutation, types=TYPES, federation_version="2.11",
-                         extensions=extensions)
+    schema = GatewaySchema(query=Query, mutation=Mutation, types=TYPES, federation_version="2.11",
+                           extensions=extensions)
+    lean_resolvers(schema)
+    return schema
 
 
 class GatewaySchema(strawberry.federation.Schema):
