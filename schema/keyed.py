@@ -68,6 +68,7 @@ class KeyedLoader(Generic[K, V]):
         self._batching = batching
         self.memo: dict[K, V | GatewayError] = {}
         self.absent: set[K] = set()  # not in the L1 cache when first peeked; memo answers once loaded
+        self.requested: set[K] = set()  # asked for in this request: loaded, loading or wanted
         self.loader: DataLoader[K, V] = DataLoader(
             self._batch, batch=batching, cache=batching, max_batch_size=max_batch_size
         )
@@ -116,6 +117,7 @@ class KeyedLoader(Generic[K, V]):
         dataloaders are off (then every field makes its own call, which is what that setting is for)."""
         if not self._batching or self.peek(key)[0]:
             return None
+        self.requested.add(key)
         future = self.loader.load(key)
         future.add_done_callback(lambda done: self._settled(key, done))
         return future
@@ -133,7 +135,12 @@ class KeyedLoader(Generic[K, V]):
         awaitables of a list's fields only after completing the whole list, so a batch dispatched from their
         first steps would wait for all of them; enqueued here, it dispatches as soon as this pass yields.
         """
+        self.requested.add(key)
         return self._remember(key, self.loader.load(key))
+
+    def asked(self, key: K) -> bool:
+        """Whether this request has the record or has asked for it (so reading it costs no extra call)."""
+        return key in self.memo or key in self.requested
 
     async def _remember(self, key: K, pending: Awaitable[V]) -> V:
         value = await pending

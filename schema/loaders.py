@@ -223,7 +223,9 @@ class OpenMLLoaders:
         return out
 
     async def _flow_names(self, flows: list[int]) -> dict[int, Any]:
-        via = {flow: self._flow_via_run[flow] for flow in flows if flow in self._flow_via_run}
+        # a flow whose full record this request loads anyway (another field of it) is named by that record
+        via = {flow: self._flow_via_run[flow] for flow in flows
+               if flow in self._flow_via_run and not self.flow.asked(flow)}
 
         async def rows(run: int) -> tuple[EvaluationRowRecord, ...]:
             measures = self._measures_of.get(run)

@@ -37,3 +37,17 @@ def test_bench_suite_smoke_runs_every_scenario() -> None:
     assert page["calls_by_endpoint"]["data/list"] == 1 and page["calls_by_endpoint"]["task/list"] == 1
     assert page["calls_by_endpoint"]["estimationprocedure/list"] == 1
     assert page["gateway_warm_calls"] == 0 and results["normalization"]["rows"] == 10_000
+
+
+def test_bench_profile_prints_a_cold_and_a_warm_call_tree() -> None:
+    """`python -m bench.profile`: the profile quoted in the closing note can be taken again."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "bench.profile", "--rows", "5", "--latency-ms", "0",
+                           "--min-percent", "5"], cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "=== leaderboard, 5 rows, cold ===" in done.stdout and "=== leaderboard, 5 rows, warm ===" in done.stdout
+    assert done.stdout.count("Duration:") == 2 and "graphql_view.py" in done.stdout

@@ -365,3 +365,17 @@ async def test_readme_leaderboard_costs_what_the_readme_says(gateway: RunningGat
     calls = _calls(openml_emulator)
     assert len([p for p in calls if p.startswith("run/")]) == 50 and len(calls) == 52
     assert all(len(e["node"]["evaluation"]["perFold"]) == 10 for e in body["data"]["runs"]["edges"])
+
+
+async def test_flow_names_come_from_flow_records_the_query_loads_anyway(gateway: RunningGateway,
+                                                                      openml_emulator) -> None:
+    """`flow { name description }` loads each flow's record for the description: the name comes from it, not
+    from an evaluation list loaded only for names."""
+    body = await gateway.query("""{ runs(filter: {taskIds: ["openml:task:31"]}, first: 8) { edges { node {
+        ... on OpenMLRun { flow { id name description } } } } } }""")
+    assert not _errors(body)
+    flows = {e["node"]["flow"]["id"] for e in body["data"]["runs"]["edges"]}
+    calls = _calls(openml_emulator)
+    assert sorted(p for p in calls if not p.startswith("run/list")) == sorted(
+        f"flow/{f.split(':')[2]}" for f in flows)
+    assert all(e["node"]["flow"]["name"] for e in body["data"]["runs"]["edges"])
