@@ -91,6 +91,8 @@ class ServiceToken:
             self._pair = new
             return new.access
 
-    def invalidate(self) -> None:
-        """Forget the token (after the backend refused it)."""
-        self._pair = None
+    def invalidate(self, refused: str) -> None:
+        """Forget the token the backend refused. A late refusal of an older token (a request that used it
+        before another one logged in again) leaves the newer token alone: no extra login per such request."""
+        if self._pair is not None and self._pair.access == refused:
+            self._pair = None

@@ -204,7 +204,7 @@ class RecordCache:
             listener()
         if self.l2 is not None:
             indexes = [RedisL2.entity_key(base_url, kind, native) for kind in sorted(wanted)]
-            indexes += [RedisL2.entity_key(base_url, kind, "*") for kind in ("scan", "page")]
+            indexes.append(RedisL2.entity_key(base_url, "scan", "*"))  # every list kind is indexed as "scan"
             message = {"base": base_url, "kinds": sorted(wanted), "native": native}
             await self.l2.invalidate(indexes, message)
 

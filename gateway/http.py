@@ -67,7 +67,6 @@ class CallStats:
 
     calls: int = 0
     by_endpoint: Counter[str] = field(default_factory=Counter)
-    failures: int = 0
 
 
 RetryPredicate = Callable[[BackendResponse], bool]
@@ -263,21 +262,17 @@ class BackendHTTP:
                 body = await self._read_capped(resp)
                 return BackendResponse(resp.status, body, resp.headers)
         except TimeoutError as exc:
-            self.stats.failures += 1
             raise BackendUnavailableError(
                 f"The {self.backend} backend did not answer within {self.policy.total_timeout:g} s.",
                 backend=self.backend, extra={"timeout": True},
             ) from exc
         except aiohttp.ClientPayloadError as exc:
-            self.stats.failures += 1
             raise BackendError(f"The {self.backend} backend sent a truncated body.", backend=self.backend) from exc
         except aiohttp.ClientResponseError as exc:
-            self.stats.failures += 1
             raise BackendError(
                 f"The {self.backend} backend sent an invalid HTTP response ({exc.status}).", backend=self.backend
             ) from exc
         except (aiohttp.ClientConnectionError, OSError) as exc:
-            self.stats.failures += 1
             raise BackendUnavailableError(
                 f"The {self.backend} backend is unreachable ({type(exc).__name__}).", backend=self.backend
             ) from exc

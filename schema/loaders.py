@@ -131,6 +131,12 @@ class OpenMLLoaders:
         assert self.client is not None  # _guard answers for an unconfigured backend first
         return self.client
 
+    def configured_client(self) -> OpenMLV1Client:
+        """The client, for calls outside the loaders (mutations); BACKEND_UNAVAILABLE without an OpenML URL."""
+        if self.unconfigured is not None:
+            raise self.unconfigured.error()
+        return self._c
+
     def _guard(
         self, fetch: Callable[[list[Any]], Awaitable[Mapping[Any, Any]]]
     ) -> Callable[[list[Any]], Awaitable[Mapping[Any, Any]]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway.errors import BackendUnavailableError, UnauthenticatedError
+from gateway.errors import UnauthenticatedError
 from gateway.ids import parse_global_id, parse_int_id
 from schema.context_access import openml
 from schema.mutations_json import JsonMutation, delete_json
@@ -52,10 +52,9 @@ class Mutation(JsonMutation):
         kind, native = _target(id)
         key = _caller_key(info)
         loaders = openml(info)
-        if loaders.client is None:
-            raise BackendUnavailableError("The openml backend is not configured on this gateway.", backend="openml")
+        client = loaders.configured_client()
         try:
-            await loaders.client.delete(kind, native, key)
+            await client.delete(kind, native, key)
         finally:
             await loaders.invalidate(kind, native)  # also after an unknown outcome: never serve a stale record
         return True
@@ -65,10 +64,9 @@ async def _tag(info: strawberry.Info, id_: str, tag: str, *, remove: bool) -> li
     kind, native = _target(id_)
     key = _caller_key(info)
     loaders = openml(info)
-    if loaders.client is None:
-        raise BackendUnavailableError("The openml backend is not configured on this gateway.", backend="openml")
+    client = loaders.configured_client()
     try:
-        result = await loaders.client.tag(kind, native, tag, key, remove=remove)
+        result = await client.tag(kind, native, tag, key, remove=remove)
     finally:
         await loaders.invalidate(kind, native)
     return list(result.tags)

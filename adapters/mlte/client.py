@@ -122,7 +122,8 @@ class MLTEClient:
         response = await self.http.request(method, path, endpoint=endpoint, json=json, params=params,
                                            headers=headers, idempotent=idempotent)
         if response.status == 401 and service and self.service_token is not None:
-            self.service_token.invalidate()  # revoked, or the server restarted with a new secret
+            # revoked, or the server restarted with a new secret
+            self.service_token.invalidate(headers["Authorization"].removeprefix("Bearer "))
             headers, _ = await self._headers(None)
             response = await self.http.request(method, path, endpoint=endpoint, json=json, params=params,
                                                headers=headers, idempotent=idempotent)

@@ -119,7 +119,8 @@ class PytupliClient:
                 data=form() if form is not None else None, headers=headers, idempotent=idempotent,
             )
             if response.status == 401 and who == "service" and self.service_token is not None and attempt == 0:
-                self.service_token.invalidate()  # revoked, or the server restarted with a new secret
+                # revoked, or the server restarted with a new secret
+                self.service_token.invalidate(headers["Authorization"].removeprefix("Bearer "))
                 continue
             if response.status != 200:
                 raise error_for_status(response.status, response.body, caller_credential=who == "caller")

@@ -107,7 +107,7 @@ class Vantage6Client:
             token, renewable = await self._token(credential)
         response = await self._send(method, _wire.query(path, params), endpoint, token, json)
         if renewable and self._service is not None and _wire.refused_token(response):
-            self._service.invalidate()
+            self._service.invalidate(token or "")
             token = await self._service.get()
             response = await self._send(method, _wire.query(path, params), endpoint, token, json)
         if 200 <= response.status < 300:

@@ -73,6 +73,13 @@ async def test_mutation_without_caller_key_fails_before_any_backend_call(gateway
     assert emulator.state.calls == []
 
 
+async def test_mutation_without_an_openml_backend_is_unavailable() -> None:
+    async with running_gateway(settings_for(None)) as gw:
+        for document, variables in [(TAG, {"id": "openml:dataset:61", "tag": "x"}), (DELETE, {"id": "openml:run:1"})]:
+            body = await gw.query(document, variables, headers={"X-OpenML-Api-Key": ALICE})
+            assert _error(body)["extensions"] == {"code": "BACKEND_UNAVAILABLE", "backend": "openml"}, body
+
+
 async def test_mutation_service_key_never_serves_writes(emulator) -> None:
     settings = settings_for(emulator.url, openml_token=ADMIN)
     async with running_gateway(settings) as gw:
