@@ -78,13 +78,14 @@ class KeyedLoader(Generic[K, V]):
         return record_key(self._base_url, self._scope, self.kind, key)
 
     async def _batch(self, keys: list[K]) -> list[V | Exception]:
-        by_cache_key = {self.cache_key(key): key for key in keys}
+        cache_keys = [self.cache_key(key) for key in keys]
+        by_cache_key = dict(zip(cache_keys, keys, strict=True))
 
         async def fetch(missing: list[Hashable]) -> dict[Hashable, Any]:
             got = await self._fetch([by_cache_key[ck] for ck in missing])
             return {self.cache_key(key): value for key, value in got.items()}
 
-        return await self._cache.load_many([self.cache_key(key) for key in keys], fetch, lambda _value: self._ttl)
+        return await self._cache.load_many(cache_keys, fetch, lambda _value: self._ttl)
 
     def peek(self, key: K) -> tuple[bool, V | GatewayError | None]:
         """Return ``(True, record or error)`` when known without I/O (this request, or the L1 cache)."""

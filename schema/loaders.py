@@ -178,20 +178,24 @@ class OpenMLLoaders:
         hit, rows = self.evaluations.peek(run)
         if hit and not isinstance(rows, BaseException):
             return fn(tuple(r for r in rows or () if r.function == measure))
-        self._measures_of.setdefault(run, set()).add(measure)
+        self._measured_alone(run, measure)
         return self.evaluation.get((run, measure), fn)
 
     def prime_measure(self, row: EvaluationRowRecord) -> None:
         """Seed ``run_measure`` with a row a list call already returned (runs ordered by that measure)."""
-        self._measures_of.setdefault(row.run_id, set()).add(row.function)
+        self._measured_alone(row.run_id, row.function)
         self.evaluation.prime((row.run_id, row.function), (row,))
 
     def want_measure(self, run: int, measure: str) -> asyncio.Future[Any] | None:
         """Look-ahead for ``run_measure``."""
         if self.evaluations.peek(run)[0]:
             return None
-        self._measures_of.setdefault(run, set()).add(measure)
+        self._measured_alone(run, measure)
         return self.evaluation.want((run, measure))
+
+    def _measured_alone(self, run: int, measure: str) -> None:
+        """Note that ``measure`` of ``run`` is asked alone: flow names can then come from that row."""
+        self._measures_of.setdefault(run, set()).add(measure)
 
     def flow_name_via(self, flow: int, run: int, fn: Callable[[tuple[str | None, str]], MaybeAwaitable[A]],
                       ) -> MaybeAwaitable[A]:

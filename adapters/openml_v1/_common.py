@@ -157,7 +157,8 @@ def fast_str(value: str | None) -> str | None:
 
 
 def _req_int(node: Mapping[str, Any], key: str) -> int:
-    value = opt_int(node.get(key))
+    raw = node.get(key)
+    value = fast_int(raw) if isinstance(raw, str) else opt_int(raw)  # list rows: one per row of every list
     if value is None:
         raise ValueError(f"missing {key}")
     return value

@@ -253,15 +253,8 @@ class OpenMLRun(Run):
     @strawberry.field(graphql_type=Annotated["Dataset", strawberry.lazy("schema.types.datasets")] | None,
                       description="The task's dataset.")
     def dataset(self) -> MaybeAwaitable[Dataset | None]:
-        from schema.types.datasets import Dataset
-
-        def of_task(task_id: int | None) -> MaybeAwaitable[Dataset | None]:
-            if task_id is None:
-                return None
-            return self._l.task_summary.get(task_id, lambda t: Dataset.of(t.dataset_id, self._l, t.dataset_name)
-                                            if t.dataset_id is not None else None)
-
-        return then(self._summary(lambda r: r.task_id), of_task)
+        return then(self._summary(lambda r: r.task_id),
+                    lambda tid: OpenMLTask.of(tid, self._l).dataset() if tid is not None else None)
 
     @strawberry.field(graphql_type=OpenMLUser | None)
     def uploader(self) -> MaybeAwaitable[OpenMLUser | None]:
